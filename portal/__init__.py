@@ -1,0 +1,83 @@
+"""工伤保险省级统筹公共服务门户 — application factory.
+
+``flask --app portal ...`` and the ``portal`` console script both build the app here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import PROJECT_ROOT, load_settings, validate
+from portal.logging_setup import configure_logging
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    settings = load_settings(overrides)
+    configure_logging(settings.log_format, settings.log_level)
+    validate(settings)
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(settings.flask_config())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_data_layer(app, settings)
+    _init_extensions(app, settings)
+    _register_blueprints(app)
+    return app
+
+
+def _init_data_layer(app: Flask, settings) -> None:
+    from portal.auth.session_store import DatabaseSessionInterface
+    from portal.db import Database
+    from portal.security.crypto import parse_keyring
+    from portal.security.fields import install_keyring
+
+    install_keyring(
+        parse_keyring(settings.encryption_keys, settings.encryption_active_key,
+                      settings.encryption_algorithm),
+        settings.lookup_key.encode("utf-8"),
+    )
+    database = Database(settings.database_url)
+    app.extensions["portal.database"] = database
+    app.session_interface = DatabaseSessionInterface(database, settings.session_idle_minutes)
+
+
+def _init_extensions(app: Flask, settings) -> None:
+    from portal.auth.oidc import init_oidc
+    from portal.extensions import csrf, htmx, limiter
+    from portal.web import errors, hooks
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+    init_oidc(app, settings)
+    hooks.init_app(app)
+    errors.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    # Imported here, not at module top, so areas never import the app (no cycles).
+    from portal.accounts.routes import bp as accounts_bp
+    from portal.audit.routes import bp as audit_bp
+    from portal.auth.access import PUBLIC
+    from portal.auth.routes import bp as auth_bp
+    from portal.home.routes import bp as home_bp
+    from portal.ops.routes import bp as ops_bp
+    from portal.public.routes import bp as public_bp
+
+    for bp in (public_bp, auth_bp, home_bp, accounts_bp, audit_bp, ops_bp):
+        app.register_blueprint(bp)
+    # Flask's own static files are public.
+    app.view_functions["static"].access_policy = PUBLIC  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Unified login, server-side sessions, roles and the access policy."""

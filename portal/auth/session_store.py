@@ -1,0 +1,147 @@
+"""Flask session interface keeping sessions in the database (server-side, revocable).
+
+- The cookie carries a random 256-bit token; the table stores its SHA-256.
+- A session idle for longer than ``session_idle_minutes`` is dead; activity extends it (the
+  timestamp is refreshed at most once a minute so reads stay reads).
+- ``session.rotate()`` (at login) revokes the old row and issues a new token: a token planted
+  before login is worthless after it (session fixation).
+- Rows are written only when the session holds something, so anonymous visitors of public pages
+  create nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, Request, Response, request
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, or_, select, update
+from werkzeug.datastructures import CallbackDict
+
+from portal.auth.models import WebSession
+from portal.db import Database, utcnow
+
+TOUCH_INTERVAL = timedelta(seconds=60)
+ABSOLUTE_LIFETIME = timedelta(hours=12)
+
+
+def token_id(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    def __init__(self, initial=None, row_id: str | None = None, last_seen: datetime | None = None):
+        def on_update(_self):
+            _self.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.row_id = row_id
+        self.last_seen = last_seen
+        self.modified = False
+        self.rotate_requested = False
+        self.revoke_requested = False
+        self.new_token: str | None = None
+
+    @property
+    def new(self) -> bool:  # type: ignore[override]
+        return self.row_id is None
+
+    def rotate(self) -> None:
+        """Issue a new session id on the next save (call at login)."""
+        self.rotate_requested = True
+        self.modified = True
+
+    def revoke(self) -> None:
+        """End this session now (logout): the row is revoked and the cookie cleared."""
+        self.revoke_requested = True
+        self.clear()
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def __init__(self, database: Database, idle_minutes: int) -> None:
+        self.database = database
+        self.idle = timedelta(minutes=idle_minutes)
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token or len(token) > 100:
+            return ServerSession()
+        with self.database.read_session() as sess:
+            row = sess.get(WebSession, token_id(token))
+            if row is None or not self.is_alive(row, utcnow()):
+                return ServerSession()
+            return ServerSession(dict(row.data), row_id=row.id, last_seen=row.last_seen_at)
+
+    def is_alive(self, row: WebSession, now: datetime) -> bool:
+        return (row.revoked_at is None and now - row.last_seen_at <= self.idle
+                and now - row.created_at <= ABSOLUTE_LIFETIME)
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
+        now = utcnow()
+        if session.revoke_requested or (not session and not session.new and session.modified):
+            if session.row_id:
+                self._revoke(session.row_id, now)
+            response.delete_cookie(name, domain=domain, path=path)
+            return
+        if not session:
+            return  # nothing worth a row
+        if session.new or session.rotate_requested:
+            token = secrets.token_urlsafe(32)
+            with self.database.write_transaction() as sess:
+                if session.row_id:
+                    sess.execute(update(WebSession).where(WebSession.id == session.row_id)
+                                 .values(revoked_at=now))
+                sess.add(WebSession(
+                    id=token_id(token), data=dict(session), account_id=session.get("account_id"),
+                    role=session.get("role"), created_at=now, last_seen_at=now,
+                    client_addr=request.remote_addr,
+                    user_agent=(request.user_agent.string or "")[:200] or None,
+                ))
+            session.row_id = token_id(token)
+            response.set_cookie(
+                name, token, httponly=True, secure=self.get_cookie_secure(app),
+                samesite=self.get_cookie_samesite(app), domain=domain, path=path,
+            )
+            response.vary.add("Cookie")
+            return
+        if session.modified:
+            with self.database.write_transaction() as sess:
+                sess.execute(update(WebSession).where(WebSession.id == session.row_id).values(
+                    data=dict(session), account_id=session.get("account_id"),
+                    role=session.get("role"), last_seen_at=now))
+        elif session.last_seen is None or now - session.last_seen > TOUCH_INTERVAL:
+            with self.database.write_transaction() as sess:
+                sess.execute(update(WebSession).where(WebSession.id == session.row_id)
+                             .values(last_seen_at=now))
+
+    def _revoke(self, row_id: str, now: datetime) -> None:
+        with self.database.write_transaction() as sess:
+            sess.execute(update(WebSession).where(WebSession.id == row_id).values(revoked_at=now))
+
+
+def revoke_account_sessions(sess, account_id: int) -> int:
+    """Revoke every live session of an account (e.g. staff left, account compromised)."""
+    result = sess.execute(update(WebSession).where(
+        WebSession.account_id == account_id, WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    return result.rowcount or 0
+
+
+def purge_dead_sessions(sess, idle_minutes: int) -> int:
+    """Delete sessions that are revoked, idle past the limit, or past their absolute lifetime."""
+    now = utcnow()
+    result = sess.execute(delete(WebSession).where(or_(
+        WebSession.revoked_at.is_not(None),
+        WebSession.last_seen_at < now - timedelta(minutes=idle_minutes),
+        WebSession.created_at < now - ABSOLUTE_LIFETIME,
+    )))
+    return result.rowcount or 0
+
+
+def live_sessions(sess, account_id: int) -> list[WebSession]:
+    return list(sess.execute(select(WebSession).where(
+        WebSession.account_id == account_id, WebSession.revoked_at.is_(None))
+        .order_by(WebSession.last_seen_at.desc())).scalars())

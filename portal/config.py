@@ -1,0 +1,175 @@
+"""Portal configuration: defaults in ``config/portal.toml``, overridden by ``PORTAL_*``.
+
+The settings object is read once at start-up and is read-only afterwards. ``validate()``
+refuses unsafe production values with a message that says what to change.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import structlog
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+DEFAULTS_FILE = CONFIG_DIR / "portal.toml"
+ENV_PREFIX = "PORTAL_"
+
+# Keys whose default value is a development secret: production must override them.
+DEVELOPMENT_SECRETS = ("secret_key", "encryption_keys", "lookup_key", "oidc_client_secret")
+
+log = structlog.get_logger(__name__)
+
+
+class ConfigError(RuntimeError):
+    """A configuration value is missing, malformed or unsafe."""
+
+
+def load_defaults() -> dict[str, Any]:
+    with DEFAULTS_FILE.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _parse(key: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{key.upper()} 应为 true/false，实际为 {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{ENV_PREFIX}{key.upper()} 应为整数，实际为 {raw!r}") from exc
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; ``values`` is immutable."""
+
+    values: Mapping[str, Any]
+    defaults: Mapping[str, Any]
+    unknown_env: tuple[str, ...] = field(default=())
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    @property
+    def is_production(self) -> bool:
+        return self.values["env"] == "production"
+
+    @property
+    def is_testing(self) -> bool:
+        return self.values["env"] == "testing"
+
+    def is_default(self, key: str) -> bool:
+        return self.values[key] == self.defaults[key]
+
+    def flask_config(self) -> dict[str, Any]:
+        """The subset Flask and its extensions read under their own names."""
+        return {
+            "SECRET_KEY": self.values["secret_key"],
+            "SESSION_COOKIE_NAME": self.values["session_cookie_name"],
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": bool(self.values["session_cookie_secure"]) or self.is_production,
+            "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
+            "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+            "RATELIMIT_STORAGE_URI": self.values["ratelimit_storage_url"],
+            "RATELIMIT_ENABLED": bool(self.values["ratelimit_enabled"]),
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "TESTING": self.is_testing,
+            "PORTAL_SETTINGS": self,
+        }
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Defaults, then ``PORTAL_*`` environment variables, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    defaults = load_defaults()
+    values = dict(defaults)
+    unknown = []
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        if key not in defaults:
+            # e.g. PORTAL_TEST_POSTGRES_URL belongs to the test suite, not the app.
+            unknown.append(name)
+            continue
+        values[key] = _parse(key, raw, defaults[key])
+    for key, value in (overrides or {}).items():
+        if key not in defaults:
+            raise ConfigError(f"未知配置项 {key!r}")
+        values[key] = value
+    values["database_url"] = _normalise_database_url(values["database_url"])
+    values["queue_url"] = _resolve_sqlite_path(values["queue_url"])
+    return Settings(MappingProxyType(values), MappingProxyType(defaults), tuple(sorted(unknown)))
+
+
+def _resolve_sqlite_path(url: str) -> str:
+    """``sqlite:///instance/x.db`` is relative to the project root, not the working dir."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        return prefix + str(PROJECT_ROOT / url[len(prefix):])
+    return url
+
+
+def _normalise_database_url(url: str) -> str:
+    # psycopg 3 is the only PostgreSQL driver we ship.
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return _resolve_sqlite_path(url)
+
+
+def validate(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse to run production with development secrets or insecure transport."""
+    environ = os.environ if environ is None else environ
+    for name in settings.unknown_env:
+        if name != "PORTAL_TEST_POSTGRES_URL":
+            log.warning("config.unknown_variable", variable=name)
+    if settings.env not in ("development", "production", "testing"):
+        raise ConfigError(f"PORTAL_ENV 只能是 development、production 或 testing，实际为 {settings.env!r}")
+    _parse_keyring(settings)
+    if not settings.is_production:
+        return
+    problems = []
+    for key in DEVELOPMENT_SECRETS:
+        if settings.is_default(key):
+            problems.append(
+                f"{ENV_PREFIX}{key.upper()} 仍为开发默认值，生产环境必须设置为新的随机值"
+                f" (still the development default; set a fresh secret)"
+            )
+    if environ.get("AUTHLIB_INSECURE_TRANSPORT"):
+        problems.append(
+            "环境变量 AUTHLIB_INSECURE_TRANSPORT 已设置：生产环境必须通过 HTTPS 登录"
+            " (AUTHLIB_INSECURE_TRANSPORT is set; production logins must use HTTPS)"
+        )
+    if settings.database_url.startswith("sqlite") is False and "postgresql" not in settings.database_url:
+        problems.append("生产环境数据库只支持 PostgreSQL (postgresql+psycopg://...)")
+    if problems:
+        raise ConfigError("生产环境配置不安全，拒绝启动：\n- " + "\n- ".join(problems))
+
+
+def _parse_keyring(settings: Settings) -> dict[str, bytes]:
+    from portal.security.crypto import parse_keyring
+
+    try:
+        return parse_keyring(settings.encryption_keys, settings.encryption_active_key,
+                             settings.encryption_algorithm)
+    except ValueError as exc:
+        raise ConfigError(f"加密密钥配置有误：{exc}") from exc

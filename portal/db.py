@@ -1,0 +1,134 @@
+"""Database engine, declarative base and session handling (SQLAlchemy 2).
+
+SQLite (embedded default) runs in WAL mode with a busy timeout. pysqlite's own implicit
+transactions are switched off so we emit BEGIN ourselves: ``BEGIN IMMEDIATE`` when the unit of
+work will write (unsafe HTTP methods, :func:`write_transaction`), plain ``BEGIN`` otherwise. A
+reader therefore never has to upgrade to a writer mid-transaction, which is where SQLite raises
+"database is locked" without waiting.
+
+Requests get one session (``session()``), committed once at the edge by the app factory. Short
+independent writes that must persist even when the request fails (the audit of a read of
+personal data, the server-side session store) go through :func:`write_transaction`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Iterator
+
+from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_begin_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("begin_immediate", default=False)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are stored and returned as timezone-aware UTC on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime passed to a UTC column")
+        value = value.astimezone(timezone.utc)
+        # SQLite has no time zone type: store naive UTC.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Numeric(14, 2)}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                                  "check_same_thread": False}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+def set_write_intent(value: bool) -> None:
+    """Declare whether the current unit of work will write (SQLite: BEGIN IMMEDIATE)."""
+    _begin_immediate.set(value)
+
+
+class Database:
+    """One engine and its session factory; the app keeps one in ``app.extensions``."""
+
+    def __init__(self, url: str, **engine_kwargs) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Session]:
+        """A short independent write transaction, committed on exit."""
+        token = _begin_immediate.set(True)
+        try:
+            with self.sessions() as sess, sess.begin():
+                yield sess
+        finally:
+            _begin_immediate.reset(token)
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        token = _begin_immediate.set(False)
+        try:
+            with self.sessions() as sess:
+                yield sess
+        finally:
+            _begin_immediate.reset(token)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,51 @@
+"""Demo data: the staff register and the sandbox's demo identities. Loading is idempotent."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from portal.accounts import service as accounts
+from portal.accounts.claims import Identity, identity_from_claims
+from portal.config import CONFIG_DIR
+
+STAFF_FILE = CONFIG_DIR / "demo_staff.toml"
+SANDBOX_ACCOUNTS_FILE = CONFIG_DIR / "sandbox_accounts.toml"
+
+#: Which demo login shows each role (see config/sandbox_accounts.toml; password "demo").
+DEMO_LOGIN_FOR_ROLE = {
+    "worker": "worker",
+    "employer": "employer",
+    "clerk": "clerk",
+    "recognition_officer": "officer",
+    "appraisal_office": "appraisal",
+    "finance": "finance",
+    "provincial": "province",
+}
+
+
+def load_staff_register(sess: Session, path: Path = STAFF_FILE) -> int:
+    with path.open("rb") as fh:
+        entries = tomllib.load(fh)["staff"]
+    for entry in entries:
+        accounts.upsert_staff_assignment(
+            sess, subject=entry["subject"], name=entry["name"], role=entry["role"],
+            city_code=entry.get("city_code"), office=entry["office"],
+        )
+    return len(entries)
+
+
+@lru_cache(maxsize=1)
+def sandbox_accounts() -> tuple[dict[str, Any], ...]:
+    with SANDBOX_ACCOUNTS_FILE.open("rb") as fh:
+        return tuple(tomllib.load(fh)["accounts"])
+
+
+def demo_identity(username: str) -> Identity:
+    """The identity the sandbox would assert for a demo login (tests, demo data)."""
+    account = next(a for a in sandbox_accounts() if a["username"] == username)
+    return identity_from_claims({k: v for k, v in account.items() if k != "username"})

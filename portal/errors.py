@@ -1,0 +1,47 @@
+"""Domain errors: a stable code for machines and a Chinese message for people.
+
+"Your input is wrong" (``UserInputError``, 422) and "not yours / not there" are different classes
+from bugs; only bugs become 500.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class UserInputError(DomainError):
+    status = 422
+    code = "invalid_input"
+
+
+class NotFoundError(DomainError):
+    """Missing, or outside the actor's scope: both look the same from outside."""
+
+    status = 404
+    code = "not_found"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class ConflictError(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class PeerUnavailable(DomainError):
+    """An external platform did not answer usably; the data stays 待确认/待核验."""
+
+    status = 503
+    code = "peer_unavailable"

@@ -1,0 +1,1 @@
+"""Security primitives: personal-data encryption, lookup hashes, masking, HTTP headers."""

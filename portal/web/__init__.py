@@ -1,0 +1,1 @@
+"""Web plumbing shared by every area: request hooks, errors, rendering helpers."""

@@ -1,0 +1,169 @@
+"""Per-request plumbing: request id, actor, access policy, commit at the edge, headers, log line."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+import uuid
+
+import structlog
+from flask import Flask, Response, abort, g, redirect, request, session, url_for
+
+from portal import metrics
+from portal.auth.access import Decision, policy_of
+from portal.auth.roles import Actor, Role, anonymous
+from portal.db import set_write_intent
+from portal.extensions import settings
+
+log = structlog.get_logger("portal.request")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+LARGE_TEXT_COOKIE = "portal_text_size"
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start_request)
+    app.before_request(_load_actor)
+    app.before_request(_enforce_access_policy)
+    app.after_request(_finish_unit_of_work)
+    app.after_request(_security_headers)
+    app.after_request(_log_request)
+    app.teardown_request(_close_unit_of_work)
+    app.context_processor(_template_context)
+
+
+def _start_request() -> None:
+    g.started = time.perf_counter()
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.csp_nonce = secrets.token_urlsafe(16)
+    set_write_intent(request.method not in SAFE_METHODS)
+
+
+def actor_from_session(data, client_addr: str | None, request_id: str | None) -> Actor:
+    """Rebuild the actor from what sign-in stored in the server-side session."""
+    role = data.get("role")
+    if not role or data.get("account_id") is None:
+        return anonymous(client_addr, request_id)
+    return Actor(
+        role=Role(role), account_id=data["account_id"], display_name=data.get("display_name", ""),
+        city_code=data.get("city_code"), person_id=data.get("person_id"),
+        organisation_id=data.get("organisation_id"), office=data.get("office"),
+        client_addr=client_addr, request_id=request_id,
+    )
+
+
+def _load_actor() -> None:
+    g.actor = actor_from_session(session, request.remote_addr, g.request_id)
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def _enforce_access_policy():
+    if request.endpoint is None:
+        return None  # 404/405: the error handler answers
+    policy = policy_of(_view_function())
+    if policy is None:
+        log.error("access.no_policy", endpoint=request.endpoint)
+        abort(403)
+    staff_net = metrics.address_in_networks(request.remote_addr, settings().metrics_allowed_networks)
+    decision = policy.decide(g.actor, staff_net)
+    if decision is Decision.ALLOW:
+        return None
+    if decision is Decision.LOGIN:
+        target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+        if request.headers.get("HX-Request") == "true":
+            response = Response(status=204)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target, 303)
+    abort(403)
+
+
+def _view_function():
+    from flask import current_app
+
+    return current_app.view_functions.get(request.endpoint)
+
+
+def _finish_unit_of_work(response: Response) -> Response:
+    sess = g.pop("_db_session", None)
+    if sess is not None:
+        try:
+            if response.status_code < 400:
+                sess.commit()
+            else:
+                sess.rollback()
+        finally:
+            sess.close()
+    return response
+
+
+def _close_unit_of_work(exc) -> None:
+    sess = g.pop("_db_session", None)
+    if sess is not None:
+        sess.rollback()
+        sess.close()
+    structlog.contextvars.clear_contextvars()
+
+
+def content_security_policy(nonce: str) -> str:
+    issuer = settings().oidc_issuer.rstrip("/")
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        # logout and login hand over to the provincial platform
+        f"form-action 'self' {issuer}",
+    ])
+
+
+def _security_headers(response: Response) -> Response:
+    nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
+    response.headers["Content-Security-Policy"] = content_security_policy(nonce)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    if settings().is_production:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    actor = g.get("actor")
+    if actor is not None and actor.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    return response
+
+
+def _log_request(response: Response) -> Response:
+    started = g.get("started")
+    seconds = time.perf_counter() - started if started else 0.0
+    endpoint = request.endpoint or "unmatched"
+    actor = g.get("actor")
+    metrics.observe_request(request.method, endpoint, response.status_code, seconds)
+    if endpoint != "static":
+        log.info(
+            "request", method=request.method, endpoint=endpoint,
+            # the URL rule, not the raw path: no identifiers or query strings in logs
+            route=request.url_rule.rule if request.url_rule else None,
+            status=response.status_code, duration_ms=round(seconds * 1000, 1),
+            role=actor.role.value if actor is not None and actor.role else None,
+            city=actor.city_code if actor is not None else None,
+        )
+    return response
+
+
+def _template_context() -> dict:
+    return {
+        "actor": g.get("actor"),
+        "csp_nonce": g.get("csp_nonce", ""),
+        "large_text": request.cookies.get(LARGE_TEXT_COOKIE) == "large",
+    }
+

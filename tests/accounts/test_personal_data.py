@@ -1,0 +1,98 @@
+"""Personal data is encrypted at rest, masked on screen, and every read and write is audited."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from portal.accounts import service as accounts
+from portal.accounts.models import Person
+from portal.audit.models import AuditEvent
+from portal.demo import demo_identity
+
+ID_NUMBER = "340104199003071235"   # the demo worker's, see config/sandbox_accounts.toml
+PHONE = "13955100001"
+BANK = "6222021234567890123"
+
+
+def _raw_dump(engine) -> str:
+    """Everything the database holds, as text, the way someone with a copy of it would see it."""
+    if engine.dialect.name == "sqlite":
+        path = Path(engine.url.database)
+        raw_conn = engine.raw_connection()
+        try:
+            raw_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            lines = "\n".join(raw_conn.iterdump())
+        finally:
+            raw_conn.close()
+        raw = path.read_bytes().decode("utf-8", "replace")
+        return lines + raw
+    chunks = []
+    with engine.connect() as conn:
+        for table in sa.inspect(conn).get_table_names():
+            rows = conn.execute(sa.text(f'SELECT CAST(t.* AS text) FROM "{table}" t')).scalars()
+            chunks.extend(rows)
+    return "\n".join(chunks)
+
+
+def test_raw_database_holds_no_plaintext_personal_numbers(app, client, login_as, csrf_token):
+    login_as(client, "worker")
+    response = client.post("/my/bank-account", data={"bank_name": "中国工商银行合肥分行",
+                                                     "account_number": BANK,
+                                                     "csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    database = app.extensions["portal.database"]
+    with database.read_session() as sess:
+        person = sess.execute(sa.select(Person)).scalar_one()
+        assert (person.id_number, person.phone, person.bank_account) == (ID_NUMBER, PHONE, BANK)
+    dump = _raw_dump(database.engine)
+    assert "中国工商银行合肥分行" in dump  # the dump really contains the data
+    for secret in (ID_NUMBER, PHONE, BANK, BANK[-10:], ID_NUMBER[6:14]):
+        assert secret not in dump
+
+
+def test_profile_shows_masked_numbers_and_audits_the_read(app, client, login_as):
+    snapshot = login_as(client, "worker")
+    page = client.get("/my/profile")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "340104********1235" in html and "139****0001" in html
+    assert ID_NUMBER not in html and PHONE not in html
+    with app.extensions["portal.database"].read_session() as sess:
+        reads = sess.execute(sa.select(AuditEvent).where(
+            AuditEvent.action == "person.read_personal_data")).scalars().all()
+    assert len(reads) == 1
+    assert reads[0].actor_account_id == snapshot["account_id"]
+    assert reads[0].object_id == str(snapshot["person_id"])
+    assert reads[0].detail == {"fields": ["id_number", "phone"]}
+
+
+def test_bad_bank_account_gets_a_field_message_and_the_read_is_still_audited(app, client, login_as, csrf_token):
+    login_as(client, "worker")
+    response = client.post("/my/bank-account", data={"bank_name": "建设银行", "account_number": "12AB",
+                                                     "csrf_token": csrf_token(client)})
+    assert response.status_code == 422
+    assert "银行账号应为12至30位数字" in response.get_data(as_text=True)
+    with app.extensions["portal.database"].read_session() as sess:
+        actions = sess.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).scalars().all()
+        person = sess.execute(sa.select(Person)).scalar_one()
+    assert person.bank_account is None
+    assert actions[-1] == "person.read_personal_data"
+    assert "person.write_personal_data" in actions  # the sign-in wrote ID and phone
+
+
+def test_write_is_audited_with_field_names_only(app, client, login_as, csrf_token):
+    login_as(client, "worker")
+    client.post("/my/bank-account", data={"bank_name": "农业银行", "account_number": BANK,
+                                        "csrf_token": csrf_token(client)})
+    with app.extensions["portal.database"].read_session() as sess:
+        event = sess.execute(sa.select(AuditEvent).where(AuditEvent.action == "person.write_personal_data")
+                             .order_by(AuditEvent.seq.desc())).scalars().first()
+    assert event.detail == {"fields": ["bank_account", "bank_name"]}
+
+
+def test_lookup_by_id_number_uses_the_blind_index(app, db):
+    with app.extensions["portal.database"].write_transaction() as sess:
+        accounts.sign_in(sess, demo_identity("worker"), None, None)
+    found = accounts.find_person_by_id_number(db, " 340104199003071235 ")
+    assert found is not None and found.name == "张伟"
+    assert accounts.find_person_by_id_number(db, "11010519491231002X") is None
