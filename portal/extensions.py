@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from authlib.integrations.flask_client import OAuth
 from flask import current_app, g
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -23,7 +22,6 @@ def client_address() -> str:
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address, default_limits=[])
 htmx = HTMX()
-oauth = OAuth()
 
 
 def settings() -> Settings:
@@ -42,13 +40,14 @@ def db_session() -> Session:
     return sess
 
 
-def audited_read_transaction():
-    """Independent, immediately committed transaction for auditing a read of personal data.
+def separate_transaction():
+    """An independent, immediately committed write transaction beside the request's own.
 
-    The audit row must persist even when the response is an error page (a 422 form redisplay
-    still shows the masked data). The request's own unit of work is rolled back first: it must
-    hold no locks (the audit chain head, SQLite's writer lock) that this transaction would wait
-    for. Call it only when the request's own writes are done with or abandoned.
+    For audit rows that must persist whatever the response: the audit of a read of personal
+    data (a 422 form redisplay still shows masked data) and of a failed login (whose own unit of
+    work rolls back). The request's unit of work is rolled back first: it must hold no lock (the
+    audit chain head, SQLite's writer lock) that this transaction would wait for. Call it only
+    when the request's own writes are done with or abandoned.
     """
     sess = g.get("_db_session")
     if sess is not None:

@@ -220,3 +220,14 @@ def csrf_token(app) -> Callable[[FlaskClient], str]:
         return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
 
     return _token
+
+
+@pytest.fixture
+def live_stack(database_url, tmp_path, app_overrides):
+    """Portal + unified-login sandbox on loopback ports, on the parametrised database."""
+    from tests.live import start_live_stack
+
+    stack = start_live_stack(settings_for_tests(database_url, tmp_path, **app_overrides),
+                             key_dir=tmp_path / "sandbox-keys")
+    yield stack
+    stack.stop()

