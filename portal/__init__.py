@@ -56,8 +56,10 @@ def _init_data_layer(app: Flask, settings) -> None:
 
 def _init_extensions(app: Flask, settings) -> None:
     from portal.auth.oidc import init_oidc
+    from portal.cli import register_commands
     from portal.extensions import csrf, htmx, limiter
-    from portal.web import errors, hooks
+    from portal.tasks import queue
+    from portal.web import errors, filters, hooks
 
     csrf.init_app(app)
     limiter.init_app(app)
@@ -65,6 +67,11 @@ def _init_extensions(app: Flask, settings) -> None:
     init_oidc(app, settings)
     hooks.init_app(app)
     errors.init_app(app)
+    filters.init_app(app)
+    # The task queue follows this app's settings and runs tasks against its database.
+    queue.init_app(app)
+    # `flask --app portal X` offers the same commands as the `portal` script.
+    register_commands(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -75,7 +75,8 @@ def make_engine(url: str, **kwargs) -> Engine:
                                                   "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # A PostgreSQL host that drops packets must not hang requests (or /healthz) forever.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -4,5 +4,6 @@ from portal.accounts import models as accounts_models  # noqa: F401
 from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import models as auth_models  # noqa: F401
 from portal.db import Base
+from portal.ops import models as ops_models  # noqa: F401
 
 metadata = Base.metadata

@@ -9,7 +9,7 @@ from portal.accounts.forms import BankAccountForm
 from portal.auth.access import requires
 from portal.auth.roles import Role
 from portal.errors import UserInputError
-from portal.extensions import separate_transaction, db_session
+from portal.extensions import db_session, separate_transaction
 
 bp = Blueprint("accounts", __name__, url_prefix="/my")
 

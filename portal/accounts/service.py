@@ -20,7 +20,13 @@ from portal.accounts.identifiers import (
     normalise_phone,
     normalise_uscc,
 )
-from portal.accounts.models import Account, AccountKind, Organisation, Person, StaffAssignment
+from portal.accounts.models import (
+    Account,
+    AccountKind,
+    Organisation,
+    Person,
+    StaffAssignment,
+)
 from portal.audit import service as audit
 from portal.auth.roles import CITY_STAFF_ROLES, Actor, Role
 from portal.db import utcnow

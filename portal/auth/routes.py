@@ -5,17 +5,18 @@ from __future__ import annotations
 import requests
 import structlog
 from authlib.common.errors import AuthlibBaseError
-from flask import Blueprint, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, g, redirect, request, session, url_for
 
 from portal import metrics
 from portal.accounts import service as accounts
 from portal.accounts.claims import identity_from_claims
 from portal.auth import oidc
 from portal.auth.access import public, signed_in
-from portal.errors import DomainError
 from portal.db import set_write_intent
+from portal.errors import DomainError
 from portal.extensions import db_session, limiter, separate_transaction, settings
 from portal.web.errors import error_response
+from portal.web.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 log = structlog.get_logger("portal.auth")
@@ -25,20 +26,13 @@ def _login_limit() -> str:
     return settings().ratelimit_login
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
-
-
 @bp.get("/login")
 @public
 @limiter.limit(_login_limit)
 def login():
     if g.actor.is_authenticated:
         return redirect(url_for("home.index"), 303)
-    session["next"] = _safe_next(request.args.get("next"))
+    session["next"] = safe_next(request.args.get("next"))
     redirect_uri = settings().oidc_redirect_uri or url_for("auth.callback", _external=True)
     try:
         return oidc.client().authorize_redirect(redirect_uri)
@@ -65,7 +59,7 @@ def callback():
         reason = getattr(exc, "error", None) or type(exc).__name__
         log.warning("login.failed", reason=reason)
         return _failed(str(reason)[:60], "登录未成功：统一身份认证的返回无效或已过期，请重新登录。")
-    next_url = _safe_next(session.get("next"))
+    next_url = safe_next(session.get("next"))
     session.clear()
     session.rotate()  # a new session id at login (session fixation)
     session.update(snapshot)

@@ -12,7 +12,12 @@ from adapters.gov_platform.codes import ACCOUNT_TYPE_LABELS
 
 from . import web_session
 from .discovery import (
-    AUTHORIZE_PATH, DISCOVERY_PATH, JWKS_PATH, LOGOUT_PATH, TOKEN_PATH, USERINFO_PATH,
+    AUTHORIZE_PATH,
+    DISCOVERY_PATH,
+    JWKS_PATH,
+    LOGOUT_PATH,
+    TOKEN_PATH,
+    USERINFO_PATH,
     provider_metadata,
 )
 from .oidc import SandboxAuthorizationServer

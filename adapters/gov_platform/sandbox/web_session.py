@@ -12,7 +12,7 @@ import time
 
 from flask import session
 
-from .accounts import AccountBook, Account
+from .accounts import Account, AccountBook
 from .models import SignedInUser
 
 _SUB = "sub"

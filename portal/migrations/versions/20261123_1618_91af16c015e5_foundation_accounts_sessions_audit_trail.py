@@ -4,9 +4,8 @@ Revision ID: 91af16c015e5
 Revises: 
 Create Date: 2026-11-23 16:18:22.172460
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '91af16c015e5'
 down_revision = None

@@ -1,0 +1,88 @@
+"""Operations: health check, metrics, and the system self-check (系统自检) page."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, url_for
+from sqlalchemy import text
+
+from portal import metrics as portal_metrics
+from portal.auth.access import public, requires, staff_network
+from portal.auth.roles import Role
+from portal.extensions import database, db_session
+from portal.ops import service
+from portal.tasks import jobs, queue
+from portal.web.rendering import wants_fragment
+
+bp = Blueprint("ops", __name__)
+
+log = structlog.get_logger("portal.ops")
+
+@bp.get("/healthz")
+@public
+def healthz():
+    """Liveness and readiness for load balancers: the database must answer ``SELECT 1``."""
+    db = database()
+    started = time.perf_counter()
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        ok = True
+    except Exception as exc:  # any failure means "not ready"; details go to the log only
+        log.warning("healthz.database_unavailable", error=type(exc).__name__)
+        ok = False
+    latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": {"backend": db.backend, "ok": ok, "latency_ms": latency_ms},
+        "queue": {"backend": queue.huey.backend},
+    }
+    response = jsonify(body)
+    response.status_code = 200 if ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/metrics")
+@staff_network
+def metrics():
+    """Prometheus text format, for the staff networks' scraper only."""
+    return Response(portal_metrics.render(), content_type=portal_metrics.CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/ops/self-check")
+@requires(Role.PROVINCIAL)
+def self_check():
+    runs = service.recent_runs(db_session())
+    return render_template("ops/self_check.html", runs=runs, latest=runs[0] if runs else None)
+
+
+@bp.post("/ops/self-check")
+@requires(Role.PROVINCIAL)
+def request_self_check():
+    sess = db_session()
+    run = service.request_self_check(sess, g.actor)
+    # The worker must find the row: commit before the task is enqueued.
+    sess.commit()
+    try:
+        jobs.run_self_check(run.id)
+    except Exception as exc:
+        log.exception("ops.enqueue_failed", job_run_id=run.id, queue=queue.huey.backend)
+        service.mark_not_enqueued(sess, run.id, f"无法加入任务队列 ({type(exc).__name__})")
+        sess.commit()
+    if wants_fragment():
+        return render_template("ops/_run_status.html", run=run)
+    return redirect(url_for("ops.self_check"), 303)
+
+
+@bp.get("/ops/self-check/runs/<int:run_id>")
+@requires(Role.PROVINCIAL)
+def self_check_status(run_id: int):
+    """The self-updating status partial (polled by htmx while the run is queued or running)."""
+    run = service.get_run(db_session(), run_id)
+    if not wants_fragment():
+        return redirect(url_for("ops.self_check"), 303)
+    return render_template("ops/_run_status.html", run=run)

@@ -1,0 +1,103 @@
+"""The background tasks. Huey may deliver a task more than once (retries, a worker killed
+mid-task), so every task is idempotent: it acts on row ids, checks the row's state first, and
+a repeated delivery of finished work changes nothing.
+
+Outcomes are counted in ``portal_jobs_total{task, outcome}`` (succeeded, failed, retried,
+skipped). Each worker process has its own counters; the in-process consumer of ``portal demo``
+shares the web process's ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import structlog
+from flask import Flask
+from huey import crontab
+
+from portal.metrics import JOBS
+from portal.ops import service as ops
+from portal.tasks.queue import bound_app, huey
+
+log = structlog.get_logger("portal.tasks")
+
+PURGE_SESSIONS = "purge_sessions"
+SELF_CHECK_RETRIES = 2
+
+_app_lock = threading.Lock()
+
+
+def task_app() -> Flask:
+    """The app whose database the tasks use.
+
+    In the web process, ``portal worker`` and ``portal demo`` that is the app which configured the
+    queue (see ``portal.tasks.queue.init_app``). A bare ``huey_consumer portal.tasks.jobs.huey``
+    has none yet: one app is built from the environment, once per process, and cached (building
+    it binds it).
+    """
+    app = bound_app()
+    if app is not None:
+        return app
+    with _app_lock:
+        app = bound_app()
+        if app is None:
+            from portal import create_app
+
+            app = create_app()
+        return app
+
+
+@huey.task(retries=SELF_CHECK_RETRIES, retry_delay=2, context=True, name="self_check")
+def run_self_check(job_run_id: int, task=None) -> None:
+    """系统自检: verify the audit chain in the shared database and record the result."""
+    app = task_app()
+    database = app.extensions["portal.database"]
+    started = time.perf_counter()
+    with app.app_context():
+        with database.write_transaction() as sess:
+            run = ops.start_run(sess, job_run_id)
+            attempt = run.attempts if run is not None else None
+        if run is None:
+            log.info("job.skipped", task=ops.SELF_CHECK, job_run_id=job_run_id,
+                     reason="missing or already finished")
+            JOBS.labels(ops.SELF_CHECK, "skipped").inc()
+            return
+        try:
+            result = ops.perform_self_check(database)
+            result["queue"] = {"backend": huey.backend}
+            result["attempt"] = attempt
+            result["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            with database.write_transaction() as sess:
+                ops.finish_run(sess, job_run_id, result)
+        except Exception as exc:
+            will_retry = task is not None and task.retries > 0
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("job.failed", task=ops.SELF_CHECK, job_run_id=job_run_id, will_retry=will_retry)
+            with database.write_transaction() as sess:
+                ops.fail_run(sess, job_run_id, error, will_retry=will_retry)
+            JOBS.labels(ops.SELF_CHECK, "retried" if will_retry else "failed").inc()
+            if will_retry:
+                raise  # Huey schedules the retry
+            return
+    JOBS.labels(ops.SELF_CHECK, "succeeded").inc()
+    log.info("job.succeeded", task=ops.SELF_CHECK, job_run_id=job_run_id,
+             audit_chain_ok=result["audit_chain_ok"], duration_ms=result["duration_ms"])
+
+
+@huey.periodic_task(crontab(minute="*/10"), retries=1, retry_delay=30, name=PURGE_SESSIONS)
+def purge_sessions() -> int:
+    """Delete dead server-side sessions (revoked, idle or past their lifetime). Idempotent."""
+    from portal.auth.session_store import purge_dead_sessions
+
+    app = task_app()
+    database = app.extensions["portal.database"]
+    try:
+        with app.app_context(), database.write_transaction() as sess:
+            deleted = purge_dead_sessions(sess, app.config["PORTAL_SETTINGS"].session_idle_minutes)
+    except Exception:
+        JOBS.labels(PURGE_SESSIONS, "failed").inc()
+        raise
+    JOBS.labels(PURGE_SESSIONS, "succeeded").inc()
+    log.info("job.succeeded", task=PURGE_SESSIONS, deleted=deleted)
+    return deleted

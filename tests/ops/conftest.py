@@ -1,0 +1,90 @@
+"""Fixtures of the ops tests: free ports, a deadline poller, Redis discovery, a real consumer."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from typing import Callable, Iterator, TypeVar
+
+import pytest
+
+from portal.tasks import queue
+
+T = TypeVar("T")
+
+REDIS_ENV = "PORTAL_TEST_REDIS_URL"
+#: database 15 of the local server, so a developer's own queue (database 0) is left alone
+LOCAL_REDIS = "redis://127.0.0.1:6379/15"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
+    """Poll ``probe`` until it returns something truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Redis for the RedisHuey tests. Required when PORTAL_TEST_REDIS_URL is set (CI has Redis);
+    otherwise the local server on 127.0.0.1:6379 if it answers, else the tests are skipped."""
+    url = os.environ.get(REDIS_ENV)
+    if url:
+        if not _redis_answers(url):
+            raise pytest.UsageError(f"{REDIS_ENV} is set but Redis does not answer: {url}")
+        return url
+    if _redis_answers(LOCAL_REDIS):
+        return LOCAL_REDIS
+    pytest.skip("Redis not available on 127.0.0.1:6379: set PORTAL_TEST_REDIS_URL or run a local "
+                "redis server (CI has Redis, so these tests run there)")
+
+
+@pytest.fixture
+def consumer(app) -> Iterator:
+    """A real Huey consumer on threads of the test process, on the queue the app configured."""
+    assert queue.bound_app() is app
+    running = queue.start_consumer(workers=2, periodic=False)
+    try:
+        yield running
+    finally:
+        queue.stop_consumer(running)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a `portal` subprocess: no PORTAL_* or insecure-transport leftovers."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PORTAL_") and k != "AUTHLIB_INSECURE_TRANSPORT"}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
