@@ -9,7 +9,7 @@ Commands (``portal --help``, ``portal X --help``):
 - ``portal sandbox``: the sandbox peers alone (the unified-login OIDC provider).
 - ``portal worker``: the background-job consumer (Huey), foreground.
 - ``portal db upgrade|downgrade|current|revision``: migrations (Alembic).
-- ``portal audit verify``, ``portal keygen``, ``portal sessions purge``, ``portal staff load FILE``.
+- ``portal audit verify``, ``portal keygen``, ``portal sessions purge|revoke SUBJECT``, ``portal staff load FILE|disable SUBJECT``.
 
 Exit status: 0 done, 1 the command found a problem (e.g. a broken audit chain), 2 refused
 configuration or bad usage.
@@ -79,8 +79,8 @@ cli = PortalGroup(
 
 def register_commands(app: Flask) -> None:
     """Also offer the commands under ``flask --app portal``."""
-    for command in (demo, serve, sandbox, worker, db_group, audit_group, keygen, sessions_group,
-                    staff_group):
+    for command in (demo, serve, sandbox, worker, db_group, audit_group, keygen, keys_group,
+                    sessions_group, staff_group):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
 
@@ -543,6 +543,36 @@ def keygen(algorithm: str) -> None:
     click.echo("\n".join(lines))
 
 
+#: who the audit trail names for changes made from the command line on the server
+def _operator():
+    import getpass
+
+    from portal.auth.roles import Actor
+
+    return Actor(role=None, display_name=f"命令行管理（{getpass.getuser()}）", client_addr="localhost")
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """个人信息加密密钥 / personal-data encryption keys."""
+
+
+@keys_group.command("rotate")
+def keys_rotate() -> None:
+    """用当前密钥（PORTAL_ENCRYPTION_ACTIVE_KEY）重新加密所有旧密钥加密的个人信息。"""
+    from portal.audit import service as audit
+    from portal.models import metadata
+    from portal.security.fields import keyring
+    from portal.security.rotation import reseal_all
+
+    with _database().write_transaction() as sess:
+        result = reseal_all(sess, metadata, keyring())
+        audit.record(sess, _operator(), "keys.rotate", detail={
+            "active_key": keyring().active, "resealed": result.resealed})
+    click.echo(f"已用密钥 {keyring().active} 重新加密 {result.resealed} 项，{result.already_current} 项无需处理"
+               f" / resealed {result.resealed}, {result.already_current} already current")
+
+
 # --- portal sessions / staff ------------------------------------------------------------------
 
 
@@ -554,11 +584,26 @@ def sessions_group() -> None:
 @sessions_group.command("purge")
 def sessions_purge() -> None:
     """删除已失效的会话（已注销、空闲超时或超过最长时限）。"""
-    from portal.auth.session_store import purge_dead_sessions
+    from portal.auth.sessions import purge_dead_sessions
 
     with _database().write_transaction() as sess:
         deleted = purge_dead_sessions(sess, _settings().session_idle_minutes)
     click.echo(f"已删除 {deleted} 个失效会话 / purged {deleted} dead sessions")
+
+
+@sessions_group.command("revoke")
+@click.argument("subject")
+def sessions_revoke(subject: str) -> None:
+    """立即注销某账号（统一身份认证平台标识 SUBJECT）的全部会话。"""
+    from portal.accounts.service import revoke_sessions_of
+    from portal.errors import DomainError
+
+    try:
+        with _database().write_transaction() as sess:
+            revoked = revoke_sessions_of(sess, _operator(), subject)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"已注销 {revoked} 个会话 / revoked {revoked} sessions of {subject}")
 
 
 @cli.group("staff")
@@ -583,6 +628,21 @@ def staff_load(file: Path) -> None:
     except DomainError as exc:
         raise click.ClickException(f"{file}：{exc.message}") from exc
     click.echo(f"已载入 {count} 条工作人员授权 / loaded {count} staff assignments from {file}")
+
+
+@staff_group.command("disable")
+@click.argument("subject")
+def staff_disable(subject: str) -> None:
+    """撤销某工作人员的授权并立即注销其会话（调离、离职）。"""
+    from portal.accounts.service import deactivate_staff
+    from portal.errors import DomainError
+
+    try:
+        with _database().write_transaction() as sess:
+            revoked = deactivate_staff(sess, _operator(), subject)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"已撤销 {subject} 的授权，注销 {revoked} 个会话 / disabled {subject}, revoked {revoked} sessions")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from portal.accounts.models import (
     StaffAssignment,
 )
 from portal.audit import service as audit
+from portal.auth.sessions import revoke_account_sessions
 from portal.auth.roles import CITY_STAFF_ROLES, Actor, Role
 from portal.db import utcnow
 from portal.errors import DomainError, NotFoundError, UserInputError
@@ -182,6 +183,29 @@ def upsert_staff_assignment(sess: Session, *, subject: str, name: str, role: str
     row.name, row.role, row.city_code, row.office, row.active = name, role_value.value, city_code, office, True
     sess.flush()
     return row
+
+
+def revoke_sessions_of(sess: Session, actor: Actor, subject: str) -> int:
+    """End every live session of the account with this platform subject, at once."""
+    account = sess.execute(select(Account).where(Account.subject == subject)).scalar_one_or_none()
+    if account is None:
+        raise NotFoundError(f"没有平台标识为 {subject} 的账号")
+    revoked = revoke_account_sessions(sess, account.id)
+    audit.record(sess, actor, "session.revoke", object_type="account", object_id=account.id,
+                 detail={"revoked": revoked})
+    return revoked
+
+
+def deactivate_staff(sess: Session, actor: Actor, subject: str) -> int:
+    """Withdraw a staff member's authorisation (e.g. transferred) and end their sessions."""
+    row = sess.execute(select(StaffAssignment).where(StaffAssignment.subject == subject)).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(f"工作人员名册中没有平台标识 {subject}")
+    row.active = False
+    audit.record(sess, actor, "staff.deactivate", object_type="staff_assignment", object_id=row.id,
+                 city_code=row.city_code)
+    account = sess.execute(select(Account).where(Account.subject == subject)).scalar_one_or_none()
+    return revoke_account_sessions(sess, account.id) if account else 0
 
 
 # --- personal data of the signed-in person ---------------------------------------------------

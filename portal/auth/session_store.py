@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import update
 from werkzeug.datastructures import CallbackDict
 
 from portal.auth.models import WebSession
+from portal.auth.sessions import ABSOLUTE_LIFETIME
 from portal.db import Database, utcnow
 
 TOUCH_INTERVAL = timedelta(seconds=60)
-ABSOLUTE_LIFETIME = timedelta(hours=12)
 
 
 def token_id(token: str) -> str:
@@ -121,27 +121,3 @@ class DatabaseSessionInterface(SessionInterface):
     def _revoke(self, row_id: str, now: datetime) -> None:
         with self.database.write_transaction() as sess:
             sess.execute(update(WebSession).where(WebSession.id == row_id).values(revoked_at=now))
-
-
-def revoke_account_sessions(sess, account_id: int) -> int:
-    """Revoke every live session of an account (e.g. staff left, account compromised)."""
-    result = sess.execute(update(WebSession).where(
-        WebSession.account_id == account_id, WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
-    return result.rowcount or 0
-
-
-def purge_dead_sessions(sess, idle_minutes: int) -> int:
-    """Delete sessions that are revoked, idle past the limit, or past their absolute lifetime."""
-    now = utcnow()
-    result = sess.execute(delete(WebSession).where(or_(
-        WebSession.revoked_at.is_not(None),
-        WebSession.last_seen_at < now - timedelta(minutes=idle_minutes),
-        WebSession.created_at < now - ABSOLUTE_LIFETIME,
-    )))
-    return result.rowcount or 0
-
-
-def live_sessions(sess, account_id: int) -> list[WebSession]:
-    return list(sess.execute(select(WebSession).where(
-        WebSession.account_id == account_id, WebSession.revoked_at.is_(None))
-        .order_by(WebSession.last_seen_at.desc())).scalars())

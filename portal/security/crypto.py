@@ -2,7 +2,7 @@
 
 Ciphertext format, stored as text: ``v1.<kid>.<base64url(nonce | ciphertext | tag)>``. The key id
 travels with every value so keys can rotate: new values are sealed with the active key, old
-values stay readable as long as their key is configured (``portal keys rotate`` re-seals them).
+values stay readable as long as their key is configured (``portal keys rotate`` re-seals them under the active key).
 
 Equality look-ups ("is this ID number already registered?") go through a keyed hash
 (盲索引, blind index): HMAC-SM3 of the normalised value, with the kind of value mixed in so an ID

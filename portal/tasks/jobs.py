@@ -88,7 +88,7 @@ def run_self_check(job_run_id: int, task=None) -> None:
 @huey.periodic_task(crontab(minute="*/10"), retries=1, retry_delay=30, name=PURGE_SESSIONS)
 def purge_sessions() -> int:
     """Delete dead server-side sessions (revoked, idle or past their lifetime). Idempotent."""
-    from portal.auth.session_store import purge_dead_sessions
+    from portal.auth.sessions import purge_dead_sessions
 
     app = task_app()
     database = app.extensions["portal.database"]

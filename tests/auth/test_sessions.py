@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import WebSession
-from portal.auth.session_store import purge_dead_sessions, revoke_account_sessions
+from portal.auth.sessions import purge_dead_sessions, revoke_account_sessions
 from portal.db import utcnow
 
 
@@ -62,3 +63,30 @@ def test_purge_removes_dead_sessions_only(app, client, login_as):
     with app.extensions["portal.database"].write_transaction() as sess:
         assert purge_dead_sessions(sess, 30) == 1
     assert len(_sessions(app)) == 1
+
+
+def test_disabling_staff_ends_their_sessions_and_refuses_the_next_login(app, client, login_as):
+    from portal.accounts import service as accounts
+    from portal.demo import demo_identity
+
+    login_as(client, "clerk")
+    assert _signed_in(client)
+    result = app.test_cli_runner().invoke(args=["staff", "disable", "st-0001"])
+    assert result.exit_code == 0, result.output
+    assert "注销 1 个会话" in result.output
+    assert not _signed_in(client)
+    with pytest.raises(accounts.SignInRefused, match="尚未获得本系统授权"):
+        with app.extensions["portal.database"].write_transaction() as sess:
+            accounts.sign_in(sess, demo_identity("clerk"), None, None)
+    with app.extensions["portal.database"].read_session() as sess:
+        actions = sess.execute(sa.text("SELECT action FROM audit_event ORDER BY seq")).scalars().all()
+    assert "staff.deactivate" in actions
+
+
+def test_revoke_command_ends_an_accounts_sessions(app, client, login_as):
+    login_as(client, "worker")
+    result = app.test_cli_runner().invoke(args=["sessions", "revoke", "np-0001"])
+    assert result.exit_code == 0 and "已注销 1 个会话" in result.output
+    assert not _signed_in(client)
+    unknown = app.test_cli_runner().invoke(args=["sessions", "revoke", "nobody"])
+    assert unknown.exit_code != 0 and "没有平台标识为 nobody 的账号" in unknown.output
