@@ -47,6 +47,7 @@ def test_worker_signs_in_lands_where_they_wanted_and_signs_out(live_stack):
     landed = _sign_in(http, live_stack, "worker", "/my/profile")
     assert landed.status_code == 200 and landed.url == f"{live_stack.portal_url}/my/profile"
     assert "340104********1235" in landed.text and "340104199003071235" not in landed.text
+    assert "139****0001" in landed.text  # the phone came with the platform's phone scope
     token = http.cookies.get("portal_session")
     with live_stack.app.extensions["portal.database"].read_session() as sess:
         rows = sess.execute(sa.select(WebSession)).scalars().all()
