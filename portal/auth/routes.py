@@ -34,8 +34,11 @@ def login():
         return redirect(url_for("home.index"), 303)
     session["next"] = safe_next(request.args.get("next"))
     redirect_uri = settings().oidc_redirect_uri or url_for("auth.callback", _external=True)
+    # After a refused or failed sign-in the platform must ask again (another account may be
+    # needed) instead of silently signing the same account in.
+    extra = {"prompt": "login"} if session.pop("ask_platform_login", False) else {}
     try:
-        return oidc.client().authorize_redirect(redirect_uri)
+        return oidc.client().authorize_redirect(redirect_uri, **extra)
     except (requests.RequestException, AuthlibBaseError, ValueError) as exc:
         log.warning("login.platform_unreachable", error=type(exc).__name__)
         return error_response(503, "统一身份认证平台暂时无法访问，请稍后再试。", "idp_unavailable")
@@ -71,6 +74,7 @@ def callback():
 def _failed(reason: str, message: str):
     """Audit the failure in its own transaction: the request's own unit of work rolls back."""
     metrics.LOGINS.labels("failure").inc()
+    session["ask_platform_login"] = True
     with separate_transaction() as sess:
         accounts.record_login_failure(sess, g.actor, reason)
     return error_response(400 if reason != "login_refused" else 403, message, "login_failed")

@@ -2,7 +2,8 @@
  * - moves focus to an error summary so screen-reader and keyboard users meet it first;
  * - announces htmx result updates in a polite live region;
  * - tells the user when an htmx request failed (htmx 2 does not swap error responses);
- * - after a page link swaps a result list, moves focus to the new list.
+ * - after a page link swaps a result list, moves focus to the new list;
+ * - keeps "come back here" fields in step with addresses htmx pushes.
  * No eval, no inline handlers (CSP: script-src 'self' 'nonce-…').
  */
 (function () {
@@ -61,6 +62,19 @@
   });
 
   document.addEventListener("htmx:beforeRequest", clearFailure);
+
+  // Forms that come back to "this page" (the text-size switch) carry the page's address in a
+  // hidden `next` field; when htmx pushes a new address (a live search), follow it.
+  function followLocation() {
+    var fields = document.querySelectorAll("input[data-follows-location]");
+    for (var i = 0; i < fields.length; i += 1) {
+      fields[i].value = window.location.pathname + window.location.search;
+    }
+  }
+
+  document.addEventListener("htmx:pushedIntoHistory", followLocation);
+  document.addEventListener("htmx:historyRestore", followLocation);
+  window.addEventListener("popstate", followLocation);
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
