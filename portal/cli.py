@@ -557,6 +557,17 @@ def keys_group() -> None:
     """个人信息加密密钥 / personal-data encryption keys."""
 
 
+def _as_operator(change, *args):
+    """Run ``change(sess, operator, *args)`` in one audited write; domain errors become messages."""
+    from portal.errors import DomainError
+
+    try:
+        with _database().write_transaction() as sess:
+            return change(sess, _operator(), *args)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
 @keys_group.command("rotate")
 def keys_rotate() -> None:
     """用当前密钥（PORTAL_ENCRYPTION_ACTIVE_KEY）重新加密所有旧密钥加密的个人信息。"""
@@ -596,13 +607,8 @@ def sessions_purge() -> None:
 def sessions_revoke(subject: str) -> None:
     """立即注销某账号（统一身份认证平台标识 SUBJECT）的全部会话。"""
     from portal.accounts.service import revoke_sessions_of
-    from portal.errors import DomainError
 
-    try:
-        with _database().write_transaction() as sess:
-            revoked = revoke_sessions_of(sess, _operator(), subject)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+    revoked = _as_operator(revoke_sessions_of, subject)
     click.echo(f"已注销 {revoked} 个会话 / revoked {revoked} sessions of {subject}")
 
 
@@ -635,13 +641,8 @@ def staff_load(file: Path) -> None:
 def staff_disable(subject: str) -> None:
     """撤销某工作人员的授权并立即注销其会话（调离、离职）。"""
     from portal.accounts.service import deactivate_staff
-    from portal.errors import DomainError
 
-    try:
-        with _database().write_transaction() as sess:
-            revoked = deactivate_staff(sess, _operator(), subject)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+    revoked = _as_operator(deactivate_staff, subject)
     click.echo(f"已撤销 {subject} 的授权，注销 {revoked} 个会话 / disabled {subject}, revoked {revoked} sessions")
 
 
