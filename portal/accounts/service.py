@@ -28,8 +28,8 @@ from portal.accounts.models import (
     StaffAssignment,
 )
 from portal.audit import service as audit
-from portal.auth.sessions import revoke_account_sessions
 from portal.auth.roles import CITY_STAFF_ROLES, Actor, Role
+from portal.auth.sessions import revoke_account_sessions
 from portal.db import utcnow
 from portal.errors import DomainError, NotFoundError, UserInputError
 from portal.regions import province
