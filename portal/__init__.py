@@ -74,17 +74,17 @@ def _init_extensions(app: Flask, settings) -> None:
     register_commands(app)
 
 
+#: Areas whose ``routes.bp`` blueprint the app serves, in registration order.
+AREAS = ("public", "auth", "home", "accounts", "audit", "ops")
+
+
 def _register_blueprints(app: Flask) -> None:
     # Imported here, not at module top, so areas never import the app (no cycles).
-    from portal.accounts.routes import bp as accounts_bp
-    from portal.audit.routes import bp as audit_bp
-    from portal.auth.access import PUBLIC
-    from portal.auth.routes import bp as auth_bp
-    from portal.home.routes import bp as home_bp
-    from portal.ops.routes import bp as ops_bp
-    from portal.public.routes import bp as public_bp
+    from importlib import import_module
 
-    for bp in (public_bp, auth_bp, home_bp, accounts_bp, audit_bp, ops_bp):
-        app.register_blueprint(bp)
+    from portal.auth.access import PUBLIC
+
+    for area in AREAS:
+        app.register_blueprint(import_module(f"portal.{area}.routes").bp)
     # Flask's own static files are public.
     app.view_functions["static"].access_policy = PUBLIC  # type: ignore[attr-defined]

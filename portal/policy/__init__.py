@@ -1,0 +1,1 @@
+"""Effective-dated policy data (政策参数) read from ``config/policy/``. Plain Python."""
