@@ -80,7 +80,7 @@ cli = PortalGroup(
 def register_commands(app: Flask) -> None:
     """Also offer the commands under ``flask --app portal``."""
     for command in (demo, serve, sandbox, worker, db_group, audit_group, keygen, keys_group,
-                    sessions_group, staff_group):
+                    api_client_group, sessions_group, staff_group):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
 
@@ -557,13 +557,13 @@ def keys_group() -> None:
     """个人信息加密密钥 / personal-data encryption keys."""
 
 
-def _as_operator(change, *args):
-    """Run ``change(sess, operator, *args)`` in one audited write; domain errors become messages."""
+def _as_operator(change, *args, **kwargs):
+    """Run ``change(sess, operator, ...)`` in one audited write; domain errors become messages."""
     from portal.errors import DomainError
 
     try:
         with _database().write_transaction() as sess:
-            return change(sess, _operator(), *args)
+            return change(sess, _operator(), *args, **kwargs)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
 
@@ -582,6 +582,25 @@ def keys_rotate() -> None:
             "active_key": keyring().active, "resealed": result.resealed})
     click.echo(f"已用密钥 {keyring().active} 重新加密 {result.resealed} 项，{result.already_current} 项无需处理"
                f" / resealed {result.resealed}, {result.already_current} already current")
+
+
+@cli.group("api-client")
+def api_client_group() -> None:
+    """其他部门系统的接口凭证 / credentials of other agencies' systems."""
+
+
+@api_client_group.command("create")
+@click.argument("client_id")
+@click.option("--name", required=True, help="调用单位名称，如 合肥市住房和城乡建设局")
+@click.option("--scope", "scopes", multiple=True, required=True, help="权限范围，如 project_cover:read")
+@click.option("--city", "city_code", default=None, help="所属地市代码；省级调用方不填")
+def api_client_create(client_id: str, name: str, scopes: tuple[str, ...], city_code: str | None) -> None:
+    """签发接口凭证；密钥只显示这一次。"""
+    from portal.api.clients import create_client
+
+    issued = _as_operator(create_client, client_id=client_id, name=name, scopes=list(scopes),
+                          city_code=city_code)
+    click.echo(f"调用方编号 client id: {issued.client_id}\n密钥 secret（只显示一次 / shown once）: {issued.secret}")
 
 
 # --- portal sessions / staff ------------------------------------------------------------------

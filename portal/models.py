@@ -1,6 +1,7 @@
 """Every area's models, imported in one place for Alembic and the tests."""
 
 from portal.accounts import models as accounts_models  # noqa: F401
+from portal.api import models as api_models  # noqa: F401
 from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import models as auth_models  # noqa: F401
 from portal.db import Base

@@ -29,8 +29,13 @@ class Policy:
     public: bool = False
     #: only from the configured staff networks (e.g. /metrics); no login needed
     network_restricted: bool = False
+    #: a machine interface: the calling system authenticates with its own credential and this
+    #: scope (checked by portal.api.decorators.machine_endpoint), never with a browser session
+    machine_scope: str | None = None
 
     def decide(self, actor: Actor, from_staff_network: bool) -> Decision:
+        if self.machine_scope is not None:
+            return Decision.ALLOW
         if self.network_restricted:
             return Decision.ALLOW if from_staff_network else Decision.FORBIDDEN
         if self.public:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, g, jsonify, redirect, render_template, ur
 from sqlalchemy import text
 
 from portal import metrics as portal_metrics
+from portal.api.openapi import operation
 from portal.auth.access import public, requires, staff_network
 from portal.auth.roles import Role
 from portal.extensions import database, db_session
@@ -18,10 +19,25 @@ from portal.web.rendering import wants_fragment
 
 bp = Blueprint("ops", __name__)
 
+HEALTH_SCHEMA = {
+    "type": "object", "required": ["status", "database", "queue"],
+    "properties": {
+        "status": {"enum": ["ok", "unavailable"]},
+        "database": {"type": "object", "required": ["backend", "ok"], "properties": {
+            "backend": {"enum": ["sqlite", "postgresql"]}, "ok": {"type": "boolean"},
+            "latency_ms": {"type": "number"}}},
+        "queue": {"type": "object", "properties": {"backend": {"enum": ["sqlite", "redis"]}}},
+    },
+}
+
 log = structlog.get_logger("portal.ops")
 
 @bp.get("/healthz")
 @public
+@operation(summary="健康检查 (liveness and readiness)", tags=["ops"], responses={
+    "200": {"description": "数据库可用", "content": {"application/json": {"schema": HEALTH_SCHEMA}}},
+    "503": {"description": "数据库不可用", "content": {"application/json": {"schema": HEALTH_SCHEMA}}},
+})
 def healthz():
     """Liveness and readiness for load balancers: the database must answer ``SELECT 1``."""
     db = database()

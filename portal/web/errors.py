@@ -51,7 +51,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return error_response(exc.status, exc.message, exc.code)
+        body, status = error_response(exc.status, exc.message, exc.code)
+        if status == 401:  # machine interfaces authenticate with HTTP Basic
+            return body, status, {"WWW-Authenticate": 'Basic realm="portal-api", charset="UTF-8"'}
+        return body, status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

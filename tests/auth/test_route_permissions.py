@@ -14,6 +14,11 @@ from tests.conftest import ALL_ROLE_NAMES
 
 PUBLIC = "public"
 NETWORK = "staff_network"
+
+
+def MACHINE(scope: str) -> tuple[str, str]:
+    """A machine interface: credentials, never sessions; callers without them get 401."""
+    return ("machine", scope)
 SIGNED_IN = set(ALL_ROLE_NAMES)
 CITY_STAFF = {"clerk", "recognition_officer", "appraisal_office", "finance"}
 
@@ -38,6 +43,7 @@ EXPECTED = {
     "ops.metrics": NETWORK,
     "ops.self_check": {"provincial"},
     "ops.request_self_check": {"provincial"},
+    "api.openapi_document": PUBLIC,
     "ops.self_check_status": {"provincial"},
 }
 
@@ -70,7 +76,9 @@ def _declared_matches_table(app):
     for rule in app.url_map.iter_rules():
         policy = policy_of(app.view_functions[rule.endpoint])
         expected = EXPECTED[rule.endpoint]
-        if expected == PUBLIC:
+        if isinstance(expected, tuple):
+            assert policy.machine_scope == expected[1], rule.endpoint
+        elif expected == PUBLIC:
             assert policy.public, rule.endpoint
         elif expected == NETWORK:
             assert policy.network_restricted, rule.endpoint
@@ -102,7 +110,9 @@ def test_every_route_enforces_its_policy_for_every_role(app, login_as, who):
             assert b"idp_unavailable" in response.data or "暂时无法访问" in response.get_data(as_text=True)
             continue
         assert response.status_code < 500, where
-        if expected in (PUBLIC, NETWORK):  # the test client comes from 127.0.0.1, a staff network
+        if isinstance(expected, tuple):  # a browser session is no machine credential
+            assert response.status_code == 401, where
+        elif expected in (PUBLIC, NETWORK):  # the test client comes from 127.0.0.1, a staff network
             assert response.status_code != 403, where
         elif who is None:
             assert response.status_code == 303 and response.headers["Location"].startswith("/login"), where

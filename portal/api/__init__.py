@@ -1,0 +1,1 @@
+"""Machine interfaces (/api/): credentials of other agencies' systems and the OpenAPI document."""
