@@ -4,6 +4,7 @@ from portal.accounts import models as accounts_models  # noqa: F401
 from portal.api import models as api_models  # noqa: F401
 from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import models as auth_models  # noqa: F401
+from portal.certificates import models as certificates_models  # noqa: F401
 from portal.db import Base
 from portal.ops import models as ops_models  # noqa: F401
 

@@ -44,6 +44,9 @@ EXPECTED = {
     "ops.self_check": {"provincial"},
     "ops.request_self_check": {"provincial"},
     "api.openapi_document": PUBLIC,
+    "certificates.issue": {"employer"},
+    "certificates.download": {"employer"},
+    "certificates.verify": PUBLIC,
     "ops.self_check_status": {"provincial"},
 }
 
