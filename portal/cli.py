@@ -169,6 +169,15 @@ def demo_accounts_rows() -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _tax_sandbox_app(settings, host: str, tax_port: int, portal_url: str):
+    """The tax collection platform sandbox (社保费征收), reporting payments to the portal."""
+    from adapters.tax_collection.sandbox import create_tax_sandbox_app
+
+    return create_tax_sandbox_app(base_url=f"http://{host}:{tax_port}",
+                                  portal_callback_url=f"{portal_url.rstrip('/')}/api/payments/tax-callback",
+                                  signing_key=settings.tax_platform_key.encode("utf-8"))
+
+
 def _sandbox_client(settings, portal_url: str) -> dict:
     portal_url = portal_url.rstrip("/")
     return {
@@ -187,6 +196,8 @@ def _sandbox_client(settings, portal_url: str) -> dict:
               help="门户端口 / portal port")
 @click.option("--sandbox-port", default=5100, show_default=True, type=click.IntRange(1, 65535),
               help="统一身份认证沙箱端口 / sandbox OIDC provider port")
+@click.option("--tax-port", default=5200, show_default=True, type=click.IntRange(1, 65535),
+              help="社保费征收平台沙箱端口 / tax collection platform sandbox port")
 @click.option("--host", default="127.0.0.1", show_default=True, callback=lambda c, p, v: _loopback(v),
               help="只允许本机回环地址 / loopback only")
 @click.option("--instance", "instance_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -194,7 +205,7 @@ def _sandbox_client(settings, portal_url: str) -> dict:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
               help="后台任务线程数 / job consumer threads")
 @click.option("--no-browser-hint", is_flag=True, help="不提示在浏览器中打开 / no 'open in browser' hint")
-def demo(port: int, sandbox_port: int, host: str, instance_dir: Path | None, workers: int,
+def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: Path | None, workers: int,
          no_browser_hint: bool) -> None:
     """演示环境：门户 + 统一身份认证沙箱 + 后台任务，一条命令启动 (all-in-one demo, loopback only).
 
@@ -211,6 +222,8 @@ def demo(port: int, sandbox_port: int, host: str, instance_dir: Path | None, wor
 
     if port == sandbox_port:
         raise click.BadParameter("门户与沙箱不能使用同一端口", param_hint="--sandbox-port")
+    if tax_port in (port, sandbox_port):
+        raise click.BadParameter("征收平台沙箱不能与门户或登录沙箱使用同一端口", param_hint="--tax-port")
     instance = (instance_dir or DEFAULT_INSTANCE).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     portal_url = f"http://{host}:{port}"
@@ -222,6 +235,7 @@ def demo(port: int, sandbox_port: int, host: str, instance_dir: Path | None, wor
         "queue_immediate": False,
         "oidc_issuer": issuer,
         "oidc_redirect_uri": f"{portal_url}/auth/callback",
+        "tax_platform_url": f"http://{host}:{tax_port}",
     }
     if "PORTAL_LOG_FORMAT" not in os.environ:
         overrides["log_format"] = "console"
@@ -242,9 +256,16 @@ def demo(port: int, sandbox_port: int, host: str, instance_dir: Path | None, wor
         raise click.ClickException(
             f"沙箱端口 {sandbox_port} 无法使用（{exc.strerror}），请用 --sandbox-port 换一个") from exc
     try:
+        tax_server, tax_thread = serve_in_thread(_tax_sandbox_app(settings, host, tax_port, portal_url), host, tax_port)
+    except OSError as exc:
+        stop_server(sandbox_server, sandbox_thread)
+        raise click.ClickException(
+            f"征收平台沙箱端口 {tax_port} 无法使用（{exc.strerror}），请用 --tax-port 换一个") from exc
+    try:
         portal_server = make_server(host, port, app, threaded=True)
     except OSError as exc:
         stop_server(sandbox_server, sandbox_thread)
+        stop_server(tax_server, tax_thread)
         raise click.ClickException(f"门户端口 {port} 无法使用（{exc.strerror}），请用 --port 换一个") from exc
     consumer = queue.start_consumer(workers=workers)
     portal_thread = threading.Thread(target=portal_server.serve_forever, kwargs={"poll_interval": 0.2},
@@ -255,7 +276,8 @@ def demo(port: int, sandbox_port: int, host: str, instance_dir: Path | None, wor
     # the demo; once stopping, the previous handlers are back, so a second Ctrl-C forces it.
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    _print_demo_banner(portal_url, issuer, instance, staff_count, workers, no_browser_hint)
+    _print_demo_banner(portal_url, issuer, instance, staff_count, workers, no_browser_hint,
+                       tax_url=settings.tax_platform_url)
     try:
         while not stop.wait(0.5):
             pass
@@ -267,19 +289,22 @@ def demo(port: int, sandbox_port: int, host: str, instance_dir: Path | None, wor
         portal_thread.join(10)
         queue.stop_consumer(consumer)
         stop_server(sandbox_server, sandbox_thread)
+        stop_server(tax_server, tax_thread)
         queue.huey.storage.close()
         database.dispose()
         click.echo("已停止 / stopped.")
 
 
 def _print_demo_banner(portal_url: str, issuer: str, instance: Path, staff_count: int, workers: int,
-                       no_browser_hint: bool) -> None:
+                       no_browser_hint: bool, tax_url: str = "") -> None:
     echo = click.echo
     echo("")
     echo("工伤保险公共服务门户 演示环境已启动 (work-injury insurance portal: demo running)")
     echo(f"  门户 Portal:                         {portal_url}/")
     echo(f"  统一身份认证沙箱 Sandbox login (OIDC): {issuer}/")
     echo(f"      discovery: {issuer}/.well-known/openid-configuration")
+    if tax_url:
+        echo(f"  社保费征收平台沙箱 Tax payment sandbox: {tax_url}/")
     echo(f"  数据目录 Data:                       {instance}（SQLite；已载入 {staff_count} 条工作人员授权）")
     echo(f"  后台任务 Jobs:                       进程内 {workers} 个线程 / in-process, {workers} threads")
     echo("")
@@ -366,10 +391,12 @@ def _run_gunicorn(app: Flask, options: Mapping[str, Any]) -> None:
 @click.option("--port", default=5100, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--portal-url", default="http://127.0.0.1:5000", show_default=True,
               help="门户地址（用于登录回调）/ the portal's base URL (login callback)")
+@click.option("--tax-port", default=5200, show_default=True, type=click.IntRange(1, 65535),
+              help="社保费征收平台沙箱端口 / tax collection platform sandbox port")
 @click.option("--instance", "instance_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help=f"签名密钥所在目录的上级 / keeps sandbox-keys/ here (default {DEFAULT_INSTANCE})")
-def sandbox(port: int, portal_url: str, instance_dir: Path | None) -> None:
-    """仅启动沙箱对端（统一身份认证 OIDC）/ the sandbox peers alone, foreground."""
+def sandbox(port: int, portal_url: str, tax_port: int, instance_dir: Path | None) -> None:
+    """仅启动沙箱对端（统一身份认证 OIDC，社保费征收平台）/ the sandbox peers alone, foreground."""
     from werkzeug.serving import make_server
 
     from adapters.gov_platform.sandbox import create_sandbox_app
@@ -386,8 +413,18 @@ def sandbox(port: int, portal_url: str, instance_dir: Path | None) -> None:
         server = make_server("127.0.0.1", port, app, threaded=True)
     except OSError as exc:
         raise click.ClickException(f"端口 {port} 无法使用（{exc.strerror}）") from exc
+    from adapters.sandbox_server import serve_in_thread, stop_server
+
+    try:
+        tax_server, tax_thread = serve_in_thread(_tax_sandbox_app(settings, "127.0.0.1", tax_port, portal_url),
+                                                 "127.0.0.1", tax_port)
+    except OSError as exc:
+        server.server_close()
+        raise click.ClickException(f"端口 {tax_port} 无法使用（{exc.strerror}）") from exc
     click.echo(f"统一身份认证沙箱 / sandbox OIDC provider: {issuer}/ "
                f"(client {settings.oidc_client_id} → {portal_url.rstrip('/')}/auth/callback)")
+    click.echo(f"社保费征收平台沙箱 / tax payment sandbox: http://127.0.0.1:{tax_port}/ "
+               f"(callback → {portal_url.rstrip('/')}/api/payments/tax-callback)")
     click.echo("按 Ctrl-C 停止 / Press Ctrl-C to stop.")
     try:
         server.serve_forever()
@@ -395,6 +432,7 @@ def sandbox(port: int, portal_url: str, instance_dir: Path | None) -> None:
         pass
     finally:
         server.server_close()
+        stop_server(tax_server, tax_thread)
 
 
 # --- portal worker ----------------------------------------------------------------------------
@@ -408,7 +446,7 @@ def sandbox(port: int, portal_url: str, instance_dir: Path | None) -> None:
 def worker(workers: int, periodic: bool) -> None:
     """后台任务进程 (Huey consumer), foreground. Point PORTAL_QUEUE_URL and PORTAL_DATABASE_URL
     at the same Redis and database as the web servers."""
-    from portal.tasks import jobs, queue  # noqa: F401  (registers the tasks)
+    from portal.tasks import jobs, payments, queue  # noqa: F401  (registers the tasks)
 
     queue.init_app(current_app._get_current_object())  # type: ignore[attr-defined]
     huey = queue.huey
@@ -539,6 +577,8 @@ def keygen(algorithm: str) -> None:
         f"export PORTAL_ENCRYPTION_ACTIVE_KEY={kid}",
         f"export PORTAL_LOOKUP_KEY={secrets.token_hex(32)}",
         f"export PORTAL_OIDC_CLIENT_SECRET={secrets.token_urlsafe(32)}",
+        "# PORTAL_TAX_PLATFORM_KEY: 与税务部门社保费征收平台约定的签名密钥，以双方协商的值为准。",
+        f"export PORTAL_TAX_PLATFORM_KEY={secrets.token_urlsafe(32)}",
     ]
     click.echo("\n".join(lines))
 

@@ -21,7 +21,8 @@ DEFAULTS_FILE = CONFIG_DIR / "portal.toml"
 ENV_PREFIX = "PORTAL_"
 
 # Keys whose default value is a development secret: production must override them.
-DEVELOPMENT_SECRETS = ("secret_key", "encryption_keys", "lookup_key", "oidc_client_secret")
+DEVELOPMENT_SECRETS = ("secret_key", "encryption_keys", "lookup_key", "oidc_client_secret",
+                       "tax_platform_key")
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +91,7 @@ class Settings:
             "RATELIMIT_ENABLED": bool(self.values["ratelimit_enabled"]),
             "RATELIMIT_HEADERS_ENABLED": True,
             "TESTING": self.is_testing,
+            "MAX_CONTENT_LENGTH": int(self.values["max_request_mb"]) * 1024 * 1024,
             "PORTAL_SETTINGS": self,
         }
 

@@ -6,6 +6,9 @@ from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import models as auth_models  # noqa: F401
 from portal.certificates import models as certificates_models  # noqa: F401
 from portal.db import Base
+from portal.enrollment import models as enrollment_models  # noqa: F401
 from portal.ops import models as ops_models  # noqa: F401
+from portal.payments import models as payments_models  # noqa: F401
+from portal.projects import models as projects_models  # noqa: F401
 
 metadata = Base.metadata

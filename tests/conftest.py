@@ -224,7 +224,8 @@ def csrf_token(app) -> Callable[[FlaskClient], str]:
 
 @pytest.fixture
 def live_stack(database_url, tmp_path, app_overrides):
-    """Portal + unified-login sandbox on loopback ports, on the parametrised database."""
+    """Portal + unified-login sandbox + tax collection sandbox on loopback ports, on the
+    parametrised database."""
     from tests.live import start_live_stack
 
     stack = start_live_stack(settings_for_tests(database_url, tmp_path, **app_overrides),

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
-from portal.api.openapi import document, operation
+from portal.api import clients
+from portal.api.decorators import machine_endpoint
+from portal.api.openapi import document, error_response, operation
+from portal.audit import service as audit
 from portal.auth.access import public
+from portal.db import utcnow
+from portal.errors import NotFoundError
+from portal.extensions import db_session, limiter, settings
+from portal.projects.public_facts import facts_of, project_by_code
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,3 +24,74 @@ bp = Blueprint("api", __name__, url_prefix="/api")
                               "content": {"application/json": {"schema": {"type": "object"}}}}})
 def openapi_document():
     return jsonify(document(current_app, request.host_url))
+
+
+COVER_SCHEMA = {
+    "type": "object",
+    "required": ["project_code", "name", "contractor", "city_code", "status", "covered", "checked_at"],
+    "properties": {
+        "project_code": {"type": "string", "description": "项目编号"},
+        "name": {"type": "string", "description": "项目名称"},
+        "contractor": {"type": "string", "description": "施工总承包单位"},
+        "city_code": {"type": ["string", "null"], "description": "项目所在地市代码"},
+        "cover_from": {"type": ["string", "null"], "format": "date", "description": "参保起始日"},
+        "cover_to": {"type": ["string", "null"], "format": "date", "description": "参保截止日（计划竣工或实际竣工）"},
+        "status": {"type": "string", "description": "参保状态：待缴费 / 已参保 / 已开工 / 已竣工"},
+        "covered": {"type": "boolean", "description": "当前是否在保（先参保、后开工：为 true 方可开工）"},
+        "permit_number": {"type": ["string", "null"], "description": "施工许可证编号"},
+        "checked_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _cover_limit() -> str:
+    return settings().ratelimit_public_lookup
+
+
+def _client_key() -> str:
+    """Rate-limit per calling system (its client id), falling back to the address."""
+    header = request.headers.get("Authorization", "")
+    try:
+        return "api:" + clients.parse_basic(header)[0]
+    except clients.ApiAuthError:
+        return "ip:" + (request.remote_addr or "unknown")
+
+
+@bp.get("/v1/projects/<code>/cover")
+@limiter.limit(_cover_limit, key_func=_client_key)  # outermost: floods are cut before any work
+@machine_endpoint("project_cover:read")
+@operation(
+    summary="查询工程建设项目参保状态（住建部门核验：先参保、后开工）",
+    description="按项目编号查询按项目参保的工程建设项目是否在保。地市调用方只能查询本地市项目。不返回任何个人信息。",
+    tags=["projects"],
+    security=[{"basicAuth": []}],
+    parameters=[{"name": "code", "in": "path", "required": True,
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 32},
+                 "description": "项目编号，如 XM340100202600001"}],
+    responses={
+        "200": {"description": "项目参保状态", "content": {"application/json": {"schema": COVER_SCHEMA}}},
+        "401": error_response("缺少或无效的接口凭证", ["unauthorized"]),
+        "403": error_response("凭证无权调用此接口", ["insufficient_scope"]),
+        "404": error_response("没有该项目，或不在调用方所属地市", ["not_found"]),
+        "429": error_response("调用过于频繁", ["rate_limited"]),
+    },
+)
+def project_cover(code: str):
+    project = project_by_code(db_session(), code, g.api_client.city_code)
+    audit.record(db_session(), g.machine_actor, "api.project_cover.read", object_type="project",
+                 object_id=code[:64], city_code=project.city_code if project else g.api_client.city_code,
+                 detail={"found": project is not None})
+    if project is None:
+        # a miss is audited too: commit that row now, the error response would roll it back
+        db_session().commit()
+        raise NotFoundError("没有该项目编号的参保项目，或该项目不在贵单位所属地市")
+    facts = facts_of(project)
+    return jsonify({
+        "project_code": facts.reference, "name": facts.title, "contractor": facts.holder,
+        "city_code": facts.city_code,
+        "cover_from": facts.period_from.isoformat() if facts.period_from else None,
+        "cover_to": facts.period_to.isoformat() if facts.period_to else None,
+        "status": facts.status, "covered": facts.covered,
+        "permit_number": project.permit_number,
+        "checked_at": utcnow().isoformat(),
+    })

@@ -28,8 +28,8 @@ HOME_ENDPOINTS = {
 #: services that later releases bring, per role (shown as text)
 UPCOMING_SERVICES = {
     Role.WORKER: ("工伤认定申请与进度查询", "劳动能力鉴定申请", "工伤保险待遇测算", "待遇发放记录查询"),
-    Role.EMPLOYER: ("单位参保登记", "按项目参保（工程建设项目）", "实名制参保人员花名册", "工伤认定申请"),
-    Role.CLERK: ("参保登记审核", "工伤保险待遇核定"),
+    Role.EMPLOYER: ("工伤认定申请",),
+    Role.CLERK: ("工伤保险待遇核定",),
     Role.RECOGNITION_OFFICER: ("工伤认定受理、调查与决定",),
     Role.APPRAISAL_OFFICE: ("劳动能力鉴定受理与专家抽取",),
     Role.FINANCE: ("月度支出用款计划与基金拨付",),

@@ -110,6 +110,7 @@ def _close_unit_of_work(exc) -> None:
 
 def content_security_policy(nonce: str) -> str:
     issuer = settings().oidc_issuer.rstrip("/")
+    tax_platform = settings().tax_platform_url.rstrip("/")
     return "; ".join([
         "default-src 'self'",
         f"script-src 'self' 'nonce-{nonce}'",
@@ -120,8 +121,8 @@ def content_security_policy(nonce: str) -> str:
         "object-src 'none'",
         "base-uri 'self'",
         "frame-ancestors 'none'",
-        # logout and login hand over to the provincial platform
-        f"form-action 'self' {issuer}",
+        # logout and login hand over to the provincial platform; 去缴费 to the tax platform
+        f"form-action 'self' {issuer} {tax_platform}",
     ])
 
 

@@ -1,14 +1,14 @@
 """api clients: credentials of other agencies' systems (住建 cover checks)
 
 Revision ID: e4d400000004
-Revises: 529c15a64568
+Revises: e4c300000003
 Create Date: 2026-11-23 17:02:54.905252
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'e4d400000004'
-down_revision = '529c15a64568'
+down_revision = 'e4c300000003'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """certificates: issued proofs of cover (参保证明)
 
 Revision ID: e4e500000005
-Revises: 529c15a64568
+Revises: e4d400000004
 Create Date: 2026-11-23 17:15:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'e4e500000005'
-down_revision = '529c15a64568'
+down_revision = 'e4d400000004'
 branch_labels = None
 depends_on = None
 

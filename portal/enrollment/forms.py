@@ -1,0 +1,151 @@
+"""Forms of the enrollment area: field presence and shape here, the rules in the services."""
+
+from __future__ import annotations
+
+import datetime
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from portal.enrollment.models import InsuranceType, UnitStatus
+from portal.enrollment.premiums import CLASS_NAMES
+from portal.regions import province
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class LocalDateField(DateField):
+    """A calendar date typed as 2026-01-31 (Beijing date), with a Chinese message."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = datetime.datetime.strptime(valuelist[0].strip(), "%Y-%m-%d").date()
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text}格式不正确，请按 2026-01-31 的格式填写") from None
+
+
+def options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ChoiceField(SelectField):
+    """A select whose "not one of the choices" message is Chinese."""
+
+    def pre_validate(self, form):
+        if self.validate_choice and self.data not in {str(choice.value) for choice in self.choices}:
+            raise ValidationError(f"请从列表中选择{self.label.text}")
+
+
+class UnitForm(FlaskForm):
+    uscc = StringField("统一社会信用代码", filters=[_strip], validators=[DataRequired("请填写统一社会信用代码")])
+    name = StringField("单位名称", filters=[_strip],
+                       validators=[DataRequired("请填写单位名称"), Length(max=200, message="单位名称不能超过200个字")])
+    address = StringField("单位地址", filters=[_strip],
+                          validators=[DataRequired("请填写单位地址"), Length(max=300, message="单位地址不能超过300个字")])
+    county_code = StringField("所在县（区）行政区划代码", filters=[_strip],
+                              validators=[DataRequired("请填写所在县（区）行政区划代码")])
+    industry_code = StringField("国民经济行业分类代码", filters=[_strip],
+                                validators=[DataRequired("请填写国民经济行业分类代码")])
+    contact_name = StringField("联系人", filters=[_strip],
+                               validators=[DataRequired("请填写联系人"), Length(max=100, message="联系人不能超过100个字")])
+    contact_phone = StringField("联系人手机号码", filters=[_strip], validators=[DataRequired("请填写联系人手机号码")])
+
+
+class SubmitForm(FlaskForm):
+    """Only the CSRF token: the button that sends the enrollment for review."""
+
+
+class ApproveForm(FlaskForm):
+    risk_class = ChoiceField("行业风险类别", validators=[DataRequired("请选择行业风险类别")],
+                             choices=options([("", "请选择")] + [(str(k), v) for k, v in CLASS_NAMES.items()]))
+    band = ChoiceField("费率浮动档次", validators=[DataRequired("请选择费率浮动档次")],
+                       choices=options([("0.5", "50%"), ("0.8", "80%"), ("1.0", "100%（基准）"), ("1.2", "120%"),
+                                        ("1.5", "150%")]), default="1.0")
+    effective_date = LocalDateField("参保生效日期", validators=[InputRequired("请填写参保生效日期")])
+
+
+class ReturnForm(FlaskForm):
+    reasons = TextAreaField("退回原因", filters=[_strip],
+                            validators=[DataRequired("请填写退回原因，告诉单位需要补正什么"),
+                                        Length(max=2000, message="退回原因不能超过2000个字")])
+
+
+TYPE_CHOICES = [(t.value, t.label) for t in InsuranceType]
+
+
+class MemberForm(FlaskForm):
+    name = StringField("姓名", filters=[_strip],
+                       validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名不能超过100个字")])
+    id_number = StringField("身份证号码", validators=[DataRequired("请填写身份证号码")])
+    phone = StringField("手机号码（选填）", filters=[_strip], validators=[Optional()])
+    wage_base = StringField("月缴费工资基数（元）", filters=[_strip], validators=[DataRequired("请填写月缴费工资基数")])
+    start_date = LocalDateField("参保日期", validators=[InputRequired("请填写参保日期")])
+    insurance_type = ChoiceField("参保类型", choices=options(TYPE_CHOICES), default=InsuranceType.REGULAR.value,
+                                 validators=[DataRequired("请选择参保类型")])
+
+
+class WageForm(FlaskForm):
+    wage_base = StringField("新的月缴费工资基数（元）", filters=[_strip],
+                            validators=[DataRequired("请填写月缴费工资基数")])
+
+
+class RemoveForm(FlaskForm):
+    end_date = LocalDateField("停保日期", validators=[InputRequired("请填写停保日期")])
+
+
+class ImportForm(FlaskForm):
+    file = FileField("参保人员名单文件（.xlsx 或 .csv）")
+
+
+class InboxFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    city_code = ChoiceField("地市", validators=[Optional()])
+    status = ChoiceField("状态", validators=[Optional()],
+                         choices=options([("all", "全部状态")] + [(s.value, s.label) for s in UnitStatus
+                                                                if s is not UnitStatus.DRAFT]))
+    county_code = StringField("县（区）代码", filters=[_strip], validators=[Optional(), Length(
+        min=6, max=6, message="县（区）代码应为6位数字")])
+    q = StringField("单位名称或信用代码", filters=[_strip], validators=[Optional(), Length(max=100)])
+    page = IntegerField("页码", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.city_code.choices = options([("", "全部地市")] + [(c.code, c.name) for c in province().cities])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and self.county_code.data and not self.county_code.data.isdigit():
+            self.county_code.errors.append("县（区）代码应为6位数字")
+            return False
+        return ok
+
+
+class MembersFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    show = ChoiceField("显示", validators=[Optional()],
+                       choices=options([("current", "在保人员"), ("ended", "已停保人员"), ("flagged", "需复核人员"),
+                                        ("all", "全部（含历史）")]), default="current")
+    page = IntegerField("页码", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])

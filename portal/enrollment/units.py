@@ -1,0 +1,490 @@
+"""单位参保登记: the employer enrolls its unit, a clerk of its city approves or returns it.
+
+States draft → submitted → approved | returned (→ submitted again after the employer answers).
+Every change writes an audit row and a timeline entry (EnrollmentEvent) in the same transaction.
+Basis: 《工伤保险条例》第二条、第十条; 《社会保险经办条例》第六条; 皖人社发〔2023〕21号 三(一)1–2.
+Plain Python: no Flask here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.accounts.identifiers import IdentifierError, normalise_phone, normalise_uscc
+from portal.accounts.models import Organisation
+from portal.accounts.service import phone_hash
+from portal.audit import service as audit
+from portal.auth.roles import Actor, Role
+from portal.db import utcnow
+from portal.enrollment.models import (
+    EnrolledUnit,
+    EnrollmentEvent,
+    UnitAction,
+    UnitMember,
+    UnitStatus,
+    next_status,
+)
+from portal.enrollment.premiums import (
+    CLASS_NAMES,
+    RateInfo,
+    bands_for,
+    monthly_premium,
+    rate_info,
+)
+from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.policy.figures import figure
+from portal.regions import province
+from portal.security.masking import mask_phone
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+PER_PAGE = 20
+#: 国民经济行业分类 (GB/T 4754): optional section letter A–T, then 2–4 digits (大类 to 小类)
+_INDUSTRY = re.compile(r"^[A-T]?\d{2,4}$")
+
+
+def local_today() -> date:
+    """Dates people type and read are Beijing calendar dates."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+class InvalidFields(UserInputError):
+    """Several field messages at once: ``errors`` maps a field name to its Chinese message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+# --- timeline + audit, together -------------------------------------------------------------
+
+
+def _office_of(actor: Actor, unit: EnrolledUnit) -> str:
+    if actor.role is Role.EMPLOYER:
+        return unit.name
+    return actor.office or (actor.role.label if actor.role else "")
+
+
+def _record(sess: Session, actor: Actor, unit: EnrolledUnit, action: UnitAction,
+            before: UnitStatus | None, reasons: str | None = None, extra: dict | None = None) -> None:
+    sess.add(EnrollmentEvent(unit=unit, at=utcnow(), action=action.value,
+                             from_status=before.value if before else None, to_status=unit.status.value,
+                             by_role=actor.role.value if actor.role else "", by_office=_office_of(actor, unit),
+                             reasons=reasons))
+    sess.flush()
+    audit.record(sess, actor, f"enrollment.unit_{action.value}", object_type="enrolled_unit",
+                 object_id=unit.id, city_code=unit.city_code,
+                 detail={"from": before.value if before else None, "to": unit.status.value, **(extra or {})})
+
+
+# --- the employer's side ---------------------------------------------------------------------
+
+
+def own_unit(sess: Session, actor: Actor) -> EnrolledUnit | None:
+    """The signed-in employer's unit, or None when it has not started an enrollment."""
+    if actor.role is not Role.EMPLOYER or actor.organisation_id is None:
+        raise NotFoundError("未找到您的单位")
+    return sess.execute(select(EnrolledUnit).where(EnrolledUnit.organisation_id == actor.organisation_id)
+                        ).scalar_one_or_none()
+
+
+def require_own_unit(sess: Session, actor: Actor) -> EnrolledUnit:
+    unit = own_unit(sess, actor)
+    if unit is None:
+        raise NotFoundError("您的单位尚未办理参保登记")
+    return unit
+
+
+def own_organisation(sess: Session, actor: Actor) -> Organisation:
+    if actor.role is not Role.EMPLOYER or actor.organisation_id is None:
+        raise NotFoundError("未找到您的单位")
+    organisation = sess.get(Organisation, actor.organisation_id)
+    if organisation is None:
+        raise NotFoundError("未找到您的单位")
+    return organisation
+
+
+@dataclass(frozen=True)
+class UnitDetails:
+    uscc: str
+    name: str
+    address: str
+    county_code: str
+    industry_code: str
+    contact_name: str
+    contact_phone: str
+
+
+def check_unit_details(organisation: Organisation, *, uscc: str, name: str, address: str,
+                       county_code: str, industry_code: str, contact_name: str,
+                       contact_phone: str) -> UnitDetails:
+    """Validate every field; all problems at once as :class:`InvalidFields`."""
+    errors: dict[str, str] = {}
+    values = {k: (v or "").strip() for k, v in dict(
+        uscc=uscc, name=name, address=address, county_code=county_code, industry_code=industry_code,
+        contact_name=contact_name, contact_phone=contact_phone).items()}
+    try:
+        values["uscc"] = normalise_uscc(values["uscc"])
+        if values["uscc"] != organisation.uscc:
+            errors["uscc"] = "统一社会信用代码须与登录单位的代码一致（" + organisation.uscc + "）"
+    except IdentifierError as exc:
+        errors["uscc"] = str(exc)
+    for key, label, limit in (("name", "单位名称", 200), ("address", "单位地址", 300),
+                              ("contact_name", "联系人", 100)):
+        if not values[key]:
+            errors[key] = f"请填写{label}"
+        elif len(values[key]) > limit:
+            errors[key] = f"{label}不能超过{limit}个字"
+    county = values["county_code"]
+    if not county:
+        errors["county_code"] = "请填写所在县（区）行政区划代码"
+    elif not (len(county) == 6 and county.isdigit()):
+        errors["county_code"] = "行政区划代码应为6位数字，例如 340104（合肥市蜀山区）"
+    elif province().city_of(county) is None:
+        errors["county_code"] = f"{county} 不是{province().name}的行政区划代码"
+    elif county.endswith("00"):
+        errors["county_code"] = "请填写县（区）的代码，不是地市的代码（后两位不能是00）"
+    industry = values["industry_code"].upper().replace(" ", "")
+    values["industry_code"] = industry
+    if not industry:
+        errors["industry_code"] = "请填写国民经济行业分类代码"
+    elif not _INDUSTRY.match(industry):
+        errors["industry_code"] = "行业代码格式不正确，例如 E4710 或 4710（GB/T 4754）"
+    try:
+        values["contact_phone"] = normalise_phone(values["contact_phone"])
+    except IdentifierError as exc:
+        errors["contact_phone"] = str(exc)
+    if errors:
+        raise InvalidFields(errors)
+    return UnitDetails(**values)
+
+
+def save_unit(sess: Session, actor: Actor, *, uscc: str, name: str, address: str, county_code: str,
+              industry_code: str, contact_name: str, contact_phone: str) -> EnrolledUnit:
+    """Create the draft, or change a draft or a returned enrollment (not while under review)."""
+    organisation = own_organisation(sess, actor)
+    details = check_unit_details(organisation, uscc=uscc, name=name, address=address,
+                                 county_code=county_code, industry_code=industry_code,
+                                 contact_name=contact_name, contact_phone=contact_phone)
+    unit = own_unit(sess, actor)
+    if unit is None:
+        action, before = UnitAction.CREATE, None
+        unit = EnrolledUnit(organisation_id=organisation.id, status=next_status(None, action))
+        sess.add(unit)
+    else:
+        action = UnitAction.EDIT
+        before = unit.apply(action)
+    unit.uscc, unit.name, unit.address = details.uscc, details.name, details.address
+    unit.county_code, unit.city_code = details.county_code, details.county_code[:4] + "00"
+    unit.industry_code = details.industry_code
+    industry = rate_info(details.industry_code, None, None, local_today()).industry
+    unit.risk_class = industry.risk_class if industry else None
+    unit.contact_name = details.contact_name
+    unit.contact_phone, unit.contact_phone_hash = details.contact_phone, phone_hash(details.contact_phone)
+    try:
+        sess.flush()
+    except IntegrityError as exc:  # two tabs creating at once: the unique organisation_id says no
+        raise ConflictError("本单位已办理过参保登记，不能重复登记") from exc
+    _record(sess, actor, unit, action, before, extra={"fields": ["contact_phone"]})
+    return unit
+
+
+def create_unit(sess: Session, actor: Actor, **fields) -> EnrolledUnit:
+    """Start an enrollment; refuses a second one for the same organisation."""
+    if own_unit(sess, actor) is not None:
+        raise ConflictError("本单位已办理过参保登记，不能重复登记")
+    return save_unit(sess, actor, **fields)
+
+
+def unit_form_data(sess: Session, actor: Actor) -> dict[str, str]:
+    """What the enrollment form starts with: the saved draft, or the login's USCC and name.
+    Showing the saved contact phone unmasked (to edit it) is an audited read."""
+    organisation = own_organisation(sess, actor)
+    unit = own_unit(sess, actor)
+    if unit is None:
+        return {"uscc": organisation.uscc, "name": organisation.name}
+    audit.record(sess, actor, "enrollment.unit_read_personal_data", object_type="enrolled_unit",
+                 object_id=unit.id, city_code=unit.city_code, detail={"fields": ["contact_phone"], "unmasked": True})
+    return {"uscc": unit.uscc, "name": unit.name, "address": unit.address, "county_code": unit.county_code,
+            "industry_code": unit.industry_code, "contact_name": unit.contact_name,
+            "contact_phone": unit.contact_phone}
+
+
+def submit_unit(sess: Session, actor: Actor) -> EnrolledUnit:
+    """Send the draft (or the answered return) to the clerk of the unit's city."""
+    unit = require_own_unit(sess, actor)
+    before = unit.apply(UnitAction.SUBMIT)
+    unit.submitted_at = utcnow()
+    _record(sess, actor, unit, UnitAction.SUBMIT, before)
+    return unit
+
+
+# --- the clerk's side ------------------------------------------------------------------------
+
+#: what staff may see: everything sent to them (drafts are the employer's own business)
+STAFF_VISIBLE = (UnitStatus.SUBMITTED, UnitStatus.APPROVED, UnitStatus.RETURNED)
+
+
+def load_unit_for_staff(sess: Session, actor: Actor, unit_id: int) -> EnrolledUnit:
+    """One unit, if it exists, was sent in, and lies in the actor's city (else 404)."""
+    unit = sess.get(EnrolledUnit, unit_id)
+    if (unit is None or unit.status not in STAFF_VISIBLE or not actor.can_see_city(unit.city_code)
+            or actor.role not in (Role.CLERK, Role.PROVINCIAL)):
+        raise NotFoundError("未找到该参保登记，或不属于您的业务范围")
+    return unit
+
+
+def approve_unit(sess: Session, actor: Actor, unit_id: int, *, risk_class: int | str | None,
+                 band: str | Decimal | None, effective_date: date | None,
+                 today: date | None = None) -> EnrolledUnit:
+    """Approve with the class and band the clerk confirms, effective on the given date."""
+    unit = load_unit_for_staff(sess, actor, unit_id)
+    if actor.role is not Role.CLERK:
+        raise NotFoundError("只有本市经办人员可以审核")
+    if unit.status is not UnitStatus.SUBMITTED:
+        raise ConflictError(f"当前状态为“{unit.status.label}”，不能审核通过")
+    errors: dict[str, str] = {}
+    today = today or local_today()
+    cls = None
+    try:
+        cls = int(risk_class) if risk_class not in (None, "") else None
+    except (TypeError, ValueError):
+        cls = None
+    if cls not in CLASS_NAMES:
+        errors["risk_class"] = "请选择行业风险类别（一类至八类）"
+    if effective_date is None:
+        errors["effective_date"] = "请填写参保生效日期"
+    else:
+        window = int(figure("enrollment_date_window", today).value["max_days_ahead"])
+        if effective_date > today + timedelta(days=window):
+            errors["effective_date"] = f"参保生效日期不能晚于今天之后{window}天"
+    band_value: Decimal | None = None
+    if not errors:
+        try:
+            allowed = bands_for(cls, effective_date)  # type: ignore[arg-type]
+        except UserInputError as exc:
+            errors["effective_date"] = exc.message
+            allowed = ()
+        try:
+            band_value = Decimal(str(band)) if band not in (None, "") else None
+        except InvalidOperation:
+            band_value = None
+        if not errors and (band_value is None or band_value not in allowed):
+            errors["band"] = "请选择该类别允许的费率档次：" + "、".join(
+                f"{(b * 100).normalize():f}%" for b in allowed)
+    if errors:
+        raise InvalidFields(errors)
+    before = unit.apply(UnitAction.APPROVE)
+    unit.risk_class, unit.rate_band, unit.effective_date = cls, band_value, effective_date
+    unit.decided_at = utcnow()
+    unit.return_reasons = None
+    info = rate_info(unit.industry_code, cls, band_value, effective_date)  # type: ignore[arg-type]
+    note = (f"行业风险类别{CLASS_NAMES[cls]}，基准费率 {info.base_rate_text}，浮动档次 {info.band_text}，"  # type: ignore[index]
+            f"自 {effective_date:%Y年%m月%d日} 起参保")  # type: ignore[union-attr]
+    _record(sess, actor, unit, UnitAction.APPROVE, before, reasons=note,
+            extra={"risk_class": cls, "band": str(band_value), "effective_date": effective_date.isoformat()})  # type: ignore[union-attr]
+    return unit
+
+
+def return_unit(sess: Session, actor: Actor, unit_id: int, *, reasons: str) -> EnrolledUnit:
+    """Send back with reasons the employer sees on its timeline (required)."""
+    unit = load_unit_for_staff(sess, actor, unit_id)
+    if actor.role is not Role.CLERK:
+        raise NotFoundError("只有本市经办人员可以审核")
+    reasons = (reasons or "").strip()
+    if not reasons:
+        raise InvalidFields({"reasons": "请填写退回原因，告诉单位需要补正什么"})
+    if len(reasons) > 2000:
+        raise InvalidFields({"reasons": "退回原因不能超过2000个字"})
+    before = unit.apply(UnitAction.RETURN)
+    unit.return_reasons = reasons
+    unit.decided_at = utcnow()
+    _record(sess, actor, unit, UnitAction.RETURN, before, reasons=reasons)
+    return unit
+
+
+# --- what a page shows ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """A unit as a page shows it: masked contact phone, rate, premium, timeline."""
+
+    unit: EnrolledUnit
+    contact_phone_masked: str
+    rate: RateInfo
+    events: Sequence[EnrollmentEvent]
+    members_active: int
+    payroll: Decimal
+    premium_formula: str | None
+    premium_amount: Decimal | None
+    flagged_members: int = 0
+    city_name: str = ""
+    rate_error: str | None = None
+
+
+def _member_totals(sess: Session, unit_ids: Sequence[int], on: date) -> dict[int, tuple[int, Decimal]]:
+    if not unit_ids:
+        return {}
+    rows = sess.execute(
+        select(UnitMember.unit_id, func.count(UnitMember.id), func.coalesce(func.sum(UnitMember.wage_base), 0))
+        .where(UnitMember.unit_id.in_(unit_ids), UnitMember.start_date <= on,
+               or_(UnitMember.end_date.is_(None), UnitMember.end_date >= on))
+        .group_by(UnitMember.unit_id)).all()
+    return {uid: (int(n), Decimal(str(total))) for uid, n, total in rows}
+
+
+def unit_premium(unit: EnrolledUnit, payroll: Decimal, on: date):
+    """The unit's monthly premium on the total payroll of its active members, or None."""
+    if unit.status is not UnitStatus.APPROVED or unit.risk_class is None:
+        return None
+    info = rate_info(unit.industry_code, unit.risk_class, unit.rate_band, on)
+    return monthly_premium(payroll, info.base_rate, info.band, on)  # type: ignore[arg-type]
+
+
+def _view(sess: Session, actor: Actor, unit: EnrolledUnit, today: date) -> UnitView:
+    audit.record(sess, actor, "enrollment.unit_read_personal_data", object_type="enrolled_unit",
+                 object_id=unit.id, city_code=unit.city_code, detail={"fields": ["contact_phone"]})
+    on = max(today, unit.effective_date) if unit.effective_date else today
+    rate_error = None
+    try:
+        info = rate_info(unit.industry_code, unit.risk_class, unit.rate_band, on)
+    except UserInputError as exc:  # a date no policy figure covers: say so, do not guess
+        info, rate_error = None, exc.message
+    n, payroll = _member_totals(sess, [unit.id], today).get(unit.id, (0, Decimal(0)))
+    premium = unit_premium(unit, payroll, on) if rate_error is None else None
+    flagged = sess.execute(select(func.count(UnitMember.id)).where(
+        UnitMember.unit_id == unit.id, UnitMember.end_date.is_(None),
+        or_(UnitMember.age_warning.is_(True), UnitMember.needs_review.is_(True)))).scalar_one()
+    events = sess.execute(select(EnrollmentEvent).where(EnrollmentEvent.unit_id == unit.id)
+                          .order_by(EnrollmentEvent.id)).scalars().all()
+    city = province().city(unit.city_code)
+    return UnitView(unit=unit, contact_phone_masked=mask_phone(unit.contact_phone), rate=info,  # type: ignore[arg-type]
+                    events=events, members_active=n, payroll=payroll,
+                    premium_formula=premium.formula if premium else None,
+                    premium_amount=premium.amount if premium else None, flagged_members=flagged,
+                    city_name=city.name if city else unit.city_code, rate_error=rate_error)
+
+
+def read_own_unit(sess: Session, actor: Actor, today: date | None = None) -> UnitView | None:
+    """The employer's unit page; reading the contact phone (masked) is audited."""
+    unit = own_unit(sess, actor)
+    if unit is None:
+        return None
+    return _view(sess, actor, unit, today or local_today())
+
+
+def read_unit_for_review(sess: Session, actor: Actor, unit_id: int, today: date | None = None) -> UnitView:
+    unit = load_unit_for_staff(sess, actor, unit_id)
+    return _view(sess, actor, unit, today or local_today())
+
+
+# --- lists for staff ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: EnrolledUnit
+    members_active: int
+    payroll: Decimal
+    premium: Decimal | None
+
+
+@dataclass(frozen=True)
+class UnitListPage:
+    rows: Sequence[UnitRow]
+    total: int
+    page: int
+    per_page: int
+    premium_total: Decimal = Decimal(0)
+    members_total: int = 0
+    filters: dict = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_units(sess: Session, actor: Actor, *, city_code: str | None = None, status: str | None = None,
+               county_code: str | None = None, q: str | None = None, page: int = 1,
+               per_page: int = PER_PAGE, today: date | None = None) -> UnitListPage:
+    """The review inbox and the provincial lists: units sent in, scoped to the actor's city."""
+    if actor.role is Role.CLERK:
+        if city_code and city_code != actor.city_code:
+            raise NotFoundError("不属于您的业务范围")
+        city_code = actor.city_code
+    elif actor.role is not Role.PROVINCIAL:
+        raise NotFoundError("不属于您的业务范围")
+    today = today or local_today()
+    query = select(EnrolledUnit).where(EnrolledUnit.status.in_(STAFF_VISIBLE))
+    if city_code:
+        query = query.where(EnrolledUnit.city_code == city_code)
+    if status:
+        query = query.where(EnrolledUnit.status == UnitStatus(status))
+    if county_code:
+        query = query.where(EnrolledUnit.county_code == county_code)
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(EnrolledUnit.name.like(like, escape="\\"), EnrolledUnit.uscc == q.upper()))
+    total = sess.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    units = sess.execute(query.order_by(EnrolledUnit.submitted_at.is_(None), EnrolledUnit.submitted_at,
+                                        EnrolledUnit.id)
+                         .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    totals = _member_totals(sess, [u.id for u in units], today)
+    rows = []
+    for unit in units:
+        n, payroll = totals.get(unit.id, (0, Decimal(0)))
+        try:
+            premium = unit_premium(unit, payroll, today)
+        except UserInputError:
+            premium = None
+        rows.append(UnitRow(unit, n, payroll, premium.amount if premium else None))
+    return UnitListPage(rows=rows, total=total, page=page, per_page=per_page,
+                        premium_total=sum((r.premium or Decimal(0) for r in rows), Decimal(0)),
+                        members_total=sum(r.members_active for r in rows))
+
+
+@dataclass(frozen=True)
+class CityFigures:
+    code: str
+    name: str
+    by_status: dict[str, int]
+    members_active: int
+    premium_due: Decimal
+
+
+def province_overview(sess: Session, actor: Actor, today: date | None = None) -> list[CityFigures]:
+    """Per city: units by status, insured persons active today, monthly premium due."""
+    if actor.role is not Role.PROVINCIAL:
+        raise NotFoundError("不属于您的业务范围")
+    today = today or local_today()
+    counts: dict[str, dict[str, int]] = {}
+    for city, status, n in sess.execute(
+            select(EnrolledUnit.city_code, EnrolledUnit.status, func.count(EnrolledUnit.id))
+            .where(EnrolledUnit.status.in_(STAFF_VISIBLE))
+            .group_by(EnrolledUnit.city_code, EnrolledUnit.status)).all():
+        counts.setdefault(city, {})[UnitStatus(status).value] = int(n)
+    approved = sess.execute(select(EnrolledUnit).where(EnrolledUnit.status == UnitStatus.APPROVED)).scalars().all()
+    totals = _member_totals(sess, [u.id for u in approved], today)
+    members: dict[str, int] = {}
+    premiums: dict[str, Decimal] = {}
+    for unit in approved:
+        n, payroll = totals.get(unit.id, (0, Decimal(0)))
+        members[unit.city_code] = members.get(unit.city_code, 0) + n
+        try:
+            premium = unit_premium(unit, payroll, today)
+        except UserInputError:
+            premium = None
+        premiums[unit.city_code] = premiums.get(unit.city_code, Decimal(0)) + (premium.amount if premium else 0)
+    return [CityFigures(c.code, c.name, {s.value: counts.get(c.code, {}).get(s.value, 0) for s in STAFF_VISIBLE},
+                        members.get(c.code, 0), premiums.get(c.code, Decimal(0)))
+            for c in province().cities]
+

@@ -1,0 +1,472 @@
+"""Project enrollment and its state machine (按项目参保) — plain Python, no Flask.
+
+draft → awaiting_payment (待缴费) → covered (已参保, only when the bill is paid) → started (开工)
+→ completed (竣工). 先参保、后开工: a site cannot be marked started before its premium is paid
+(皖人社发〔2023〕21号 三(一)1). Every change is audited and put on the project's timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.audit import service as audit
+from portal.auth.roles import Actor, Role
+from portal.db import utcnow
+from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.money import yuan
+from portal.payments import service as payments
+from portal.projects.models import (
+    PremiumBasis,
+    Project,
+    ProjectEvent,
+    ProjectStatus,
+    RosterEntry,
+)
+from portal.projects.premium import PremiumQuote, quote
+from portal.regions import province
+from portal.web.filters import LOCAL_TZ
+
+SUBJECT_TYPE = "project"
+#: how the payment platform appears on the timeline and in the audit trail
+PLATFORM_ACTOR = Actor(role=None, display_name="社保费征收平台")
+
+PER_PAGE = 20
+
+
+def local_today() -> date:
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """Start of a local calendar day, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
+
+
+# --- loading with scope ---------------------------------------------------------------------
+
+
+def get_project(sess: Session, actor: Actor, project_id: int, *, for_update: bool = False) -> Project:
+    """The project if the actor may see it: its contractor, or staff of its city. Else 404."""
+    stmt = select(Project).where(Project.id == project_id)
+    if for_update and sess.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    project = sess.execute(stmt).scalar_one_or_none()
+    if project is None or not can_see(actor, project):
+        raise NotFoundError("未找到该项目")
+    return project
+
+
+def can_see(actor: Actor, project: Project) -> bool:
+    if actor.role is Role.EMPLOYER:
+        return actor.owns_organisation(project.organisation_id)
+    if actor.role in (Role.CLERK, Role.PROVINCIAL):
+        # drafts are the contractor's own working copies
+        return project.status is not ProjectStatus.DRAFT and actor.can_see_city(project.city_code)
+    return False
+
+
+def _own_project(sess: Session, actor: Actor, project_id: int) -> Project:
+    if actor.role is not Role.EMPLOYER:
+        raise NotFoundError("未找到该项目")
+    return get_project(sess, actor, project_id, for_update=True)
+
+
+def _record(sess: Session, actor: Actor, project: Project, action: str, message: str,
+            **detail: Any) -> None:
+    """Audit row and timeline entry, in the caller's transaction."""
+    detail = {k: (str(v) if isinstance(v, (Decimal, date)) else v) for k, v in detail.items()}
+    audit.record(sess, actor, action, object_type="project", object_id=project.id,
+                 city_code=project.city_code, detail=detail)
+    label = actor.office or actor.display_name if actor.role in (Role.CLERK, Role.PROVINCIAL) else actor.display_name
+    sess.add(ProjectEvent(project_id=project.id, at=utcnow(), action=action, actor_label=label[:100],
+                          message=message[:500], detail=detail))
+
+
+# --- validation helpers -----------------------------------------------------------------------
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise UserInputError("请填写项目名称")
+    if len(name) > 200:
+        raise UserInputError("项目名称不能超过200个字")
+    return name
+
+
+def _city_of_county(county_code: str) -> str:
+    code = (county_code or "").strip()
+    if len(code) != 6 or not code.isdigit():
+        raise UserInputError("项目所在县（市、区）代码应为6位数字，如 340104")
+    city = province().city_of(code)
+    if city is None:
+        raise UserInputError(f"{code} 不是{province().name}的行政区划代码")
+    if code.endswith("00"):
+        raise UserInputError("请填写项目所在的县（市、区）代码，而不是地市代码")
+    return city.code
+
+
+def _clean_permit(permit_number: str | None) -> str | None:
+    permit = (permit_number or "").strip() or None
+    if permit and len(permit) > 64:
+        raise UserInputError("施工许可证号不能超过64个字符")
+    return permit
+
+
+def _check_dates(start: date, end: date) -> None:
+    if end <= start:
+        raise UserInputError("计划竣工日期应晚于计划开工日期")
+    if (end - start).days > 366 * 10:
+        raise UserInputError("计划工期超过10年，请核对日期")
+
+
+def quote_for(project: Project) -> PremiumQuote:
+    return quote(project.basis_amount, project.planned_start, project.premium_basis.label)
+
+
+def _next_code(sess: Session, city_code: str, year: int) -> str:
+    prefix = f"XM{city_code}{year}"
+    last = sess.execute(select(func.max(Project.code)).where(Project.code.like(prefix + "%"))).scalar()
+    seq = int(last[len(prefix):]) + 1 if last else 1
+    return f"{prefix}{seq:05d}"
+
+
+# --- contractor actions ----------------------------------------------------------------------
+
+
+def enroll_project(sess: Session, actor: Actor, *, name: str, county_code: str,
+                   permit_number: str | None, contract_price: Decimal,
+                   installation_cost: Decimal | None, planned_start: date,
+                   planned_end: date) -> Project:
+    """Create a draft project for the signed-in general contractor (施工总承包单位)."""
+    if actor.role is not Role.EMPLOYER or actor.organisation_id is None:
+        raise NotFoundError("只有施工总承包单位可以办理按项目参保")
+    name = _clean_name(name)
+    city_code = _city_of_county(county_code)
+    _check_dates(planned_start, planned_end)
+    if contract_price <= 0:
+        raise UserInputError("工程合同价应大于0")
+    if installation_cost is not None and installation_cost <= 0:
+        raise UserInputError("建筑安装工程费应大于0，没有可不填")
+    quote(contract_price, planned_start)  # refuses a start date the rate does not cover
+    project = Project(
+        code=_next_code(sess, city_code, planned_start.year), organisation_id=actor.organisation_id,
+        name=name, county_code=county_code.strip(), city_code=city_code,
+        permit_number=_clean_permit(permit_number), contract_price=contract_price,
+        installation_cost=installation_cost, premium_basis=PremiumBasis.CONTRACT_PRICE,
+        planned_start=planned_start, planned_end=planned_end, status=ProjectStatus.DRAFT,
+        premium_billed=Decimal("0.00"))
+    sess.add(project)
+    sess.flush()
+    _record(sess, actor, project, "project.enroll", f"填写项目参保登记（项目编号 {project.code}）",
+            code=project.code)
+    sess.flush()
+    return project
+
+
+def submit_project(sess: Session, actor: Actor, project_id: int) -> Project:
+    """Submit the enrollment: the premium bill is issued and the project waits for payment."""
+    project = _own_project(sess, actor, project_id)
+    if project.status is not ProjectStatus.DRAFT:
+        raise ConflictError("该项目已经提交，不能重复提交")
+    premium = quote_for(project)
+    if premium.amount <= 0:
+        raise UserInputError("应缴保费为0，请核对工程合同价")
+    payments.issue_bill(sess, actor, subject_type=SUBJECT_TYPE, subject_id=project.id,
+                        organisation_id=project.organisation_id, city_code=project.city_code,
+                        amount=premium.amount, purpose=payments.PURPOSE_PROJECT_PREMIUM)
+    project.premium_billed = premium.amount
+    project.status = ProjectStatus.AWAITING_PAYMENT
+    _record(sess, actor, project, "project.submit",
+            f"提交参保登记，开具保费缴费单 {yuan(premium.amount)} 元（{premium.formula}）",
+            amount=premium.amount)
+    sess.flush()
+    return project
+
+
+def start_project(sess: Session, actor: Actor, project_id: int, *, started_on: date) -> Project:
+    """Mark the site started (开工). Refused until the premium is paid: 先参保、后开工."""
+    project = _own_project(sess, actor, project_id)
+    if project.status in (ProjectStatus.DRAFT, ProjectStatus.AWAITING_PAYMENT):
+        raise ConflictError("该项目尚未缴纳工伤保险费，不能开工。按照“先参保、后开工”的规定"
+                            "（皖人社发〔2023〕21号），请先缴纳项目工伤保险费，缴费成功后再登记开工。")
+    if project.status is not ProjectStatus.COVERED:
+        raise ConflictError("该项目已登记开工，不能重复登记")
+    if started_on > local_today():
+        raise UserInputError("开工日期不能晚于今天")
+    if project.cover_start and started_on < project.cover_start.astimezone(LOCAL_TZ).date():
+        raise UserInputError("开工日期不能早于缴费参保日期（先参保、后开工）")
+    project.status, project.started_on = ProjectStatus.STARTED, started_on
+    _record(sess, actor, project, "project.start", f"登记开工，开工日期 {started_on:%Y-%m-%d}",
+            started_on=started_on)
+    sess.flush()
+    return project
+
+
+def complete_project(sess: Session, actor: Actor, project_id: int, *, completed_on: date) -> Project:
+    """Record completion (竣工): the project's cover ends at the end of that day, and so does
+    every open roster period."""
+    project = _own_project(sess, actor, project_id)
+    if project.status is ProjectStatus.COMPLETED:
+        raise ConflictError("该项目已登记竣工，不能重复登记")
+    if project.status is not ProjectStatus.STARTED:
+        raise ConflictError("该项目尚未开工，不能登记竣工")
+    if completed_on > local_today():
+        raise UserInputError("竣工日期不能晚于今天")
+    if project.started_on and completed_on < project.started_on:
+        raise UserInputError("竣工日期不能早于开工日期")
+    project.status, project.completed_on = ProjectStatus.COMPLETED, completed_on
+    end = local_midnight(completed_on + timedelta(days=1))
+    project.cover_end = end
+    closed = 0
+    for entry in sess.execute(select(RosterEntry).where(RosterEntry.project_id == project.id,
+                                                        RosterEntry.exited_at.is_(None))).scalars():
+        entry.exit_date, entry.exited_at = completed_on, utcnow()
+        closed += 1
+    _record(sess, actor, project, "project.complete",
+            f"登记竣工，竣工日期 {completed_on:%Y-%m-%d}，项目工伤保险保障至当日结束；"
+            f"名册中 {closed} 名在册人员同时退场", completed_on=completed_on, roster_closed=closed)
+    sess.flush()
+    return project
+
+
+def change_contract_price(sess: Session, actor: Actor, project_id: int, *, contract_price: Decimal,
+                          installation_cost: Decimal | None) -> tuple[Project, Decimal]:
+    """Record a contract price change. An increase on an insured project issues a supplementary
+    bill (补缴) for the difference premium; the project stays covered. Returns the amount billed."""
+    project = _own_project(sess, actor, project_id)
+    if project.status is ProjectStatus.AWAITING_PAYMENT:
+        raise ConflictError("缴费单尚未缴纳，请先缴纳已开具的保费后再变更合同价")
+    if project.status is ProjectStatus.COMPLETED:
+        raise ConflictError("项目已竣工，不能变更合同价")
+    if contract_price <= 0:
+        raise UserInputError("工程合同价应大于0")
+    installation_cost = installation_cost if installation_cost is not None else project.installation_cost
+    old_price, old_cost = project.contract_price, project.installation_cost
+    if project.status is ProjectStatus.DRAFT:
+        project.contract_price, project.installation_cost = contract_price, installation_cost
+        _record(sess, actor, project, "project.change_price",
+                f"修改工程合同价为 {yuan(contract_price)} 元", old=old_price, new=contract_price)
+        sess.flush()
+        return project, Decimal("0.00")
+    if contract_price < old_price or (old_cost is not None and installation_cost is not None
+                                      and installation_cost < old_cost):
+        raise UserInputError("合同价调减涉及退费，退费规则尚未明确（待核实），请到项目所在地社会保险经办机构办理")
+    if contract_price == old_price and installation_cost == old_cost:
+        raise UserInputError("金额没有变化")
+    project.contract_price, project.installation_cost = contract_price, installation_cost
+    new_premium = quote_for(project)
+    difference = new_premium.amount - project.premium_billed
+    if difference > 0:
+        payments.issue_bill(sess, actor, subject_type=SUBJECT_TYPE, subject_id=project.id,
+                            organisation_id=project.organisation_id, city_code=project.city_code,
+                            amount=difference, purpose=payments.PURPOSE_SUPPLEMENTARY)
+        project.premium_billed = new_premium.amount
+        message = (f"工程合同价由 {yuan(old_price)} 元变更为 {yuan(contract_price)} 元，"
+                   f"开具补缴单 {yuan(difference)} 元（{new_premium.formula}，减已开具 "
+                   f"{yuan(new_premium.amount - difference)} 元）")
+    else:
+        difference = Decimal("0.00")
+        message = f"工程合同价由 {yuan(old_price)} 元变更为 {yuan(contract_price)} 元，无需补缴"
+    _record(sess, actor, project, "project.change_price", message, old=old_price, new=contract_price,
+            supplementary=difference)
+    sess.flush()
+    return project, difference
+
+
+def extend_project(sess: Session, actor: Actor, project_id: int, *, planned_end: date,
+                   reason: str) -> Project:
+    """Record an extension of the planned end date (工期延长); the old date stays on the timeline."""
+    project = _own_project(sess, actor, project_id)
+    if project.status is ProjectStatus.COMPLETED:
+        raise ConflictError("项目已竣工，不能延长工期")
+    if planned_end <= project.planned_end:
+        raise UserInputError(f"新的计划竣工日期应晚于原计划竣工日期 {project.planned_end:%Y-%m-%d}")
+    _check_dates(project.planned_start, planned_end)
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserInputError("请填写延期原因")
+    old = project.planned_end
+    project.planned_end = planned_end
+    _record(sess, actor, project, "project.extend",
+            f"计划竣工日期由 {old:%Y-%m-%d} 延长至 {planned_end:%Y-%m-%d}。原因：{reason[:200]}",
+            old=old, new=planned_end)
+    sess.flush()
+    return project
+
+
+def record_permit(sess: Session, actor: Actor, project_id: int, *, permit_number: str) -> Project:
+    """Add the construction permit number (施工许可证号) once it is issued."""
+    project = _own_project(sess, actor, project_id)
+    permit = _clean_permit(permit_number)
+    if permit is None:
+        raise UserInputError("请填写施工许可证号")
+    if project.status is ProjectStatus.COMPLETED:
+        raise ConflictError("项目已竣工，不能修改")
+    project.permit_number = permit
+    _record(sess, actor, project, "project.permit", f"登记施工许可证号 {permit}", permit=permit)
+    sess.flush()
+    return project
+
+
+# --- clerk actions -----------------------------------------------------------------------------
+
+
+def switch_basis(sess: Session, actor: Actor, project_id: int, *, basis: PremiumBasis) -> Project:
+    """The city clerk switches the premium basis before payment (domain.md Q5). The unpaid bill
+    is cancelled and a new one issued for the new amount."""
+    if actor.role is not Role.CLERK:
+        raise NotFoundError("未找到该项目")
+    project = get_project(sess, actor, project_id, for_update=True)
+    if project.status is not ProjectStatus.AWAITING_PAYMENT:
+        raise ConflictError("只能在缴费前变更缴费基数")
+    if basis is project.premium_basis:
+        raise UserInputError("缴费基数没有变化")
+    if basis is PremiumBasis.INSTALLATION_COST and project.installation_cost is None:
+        raise UserInputError("该项目未申报建筑安装工程费，不能以其为缴费基数")
+    old_basis = project.premium_basis
+    project.premium_basis = basis
+    premium = quote_for(project)
+    _replace_open_bills(sess, actor, project, premium.amount)
+    project.premium_billed = premium.amount
+    _record(sess, actor, project, "project.switch_basis",
+            f"经办机构将缴费基数由{old_basis.label}调整为{basis.label}，重新开具缴费单 "
+            f"{yuan(premium.amount)} 元（{premium.formula}）", old=old_basis.value, new=basis.value,
+            amount=premium.amount)
+    sess.flush()
+    return project
+
+
+def _replace_open_bills(sess: Session, actor: Actor, project: Project, amount: Decimal) -> None:
+    for bill in payments.bills_for(sess, actor, SUBJECT_TYPE, project.id):
+        if _bill_status(bill) in ("issued", "pending_confirmation"):
+            if _bill_status(bill) == "pending_confirmation":
+                raise ConflictError("缴费单正在等待征收平台确认，暂不能变更缴费基数")
+            payments.cancel_bill(sess, actor, bill, reason="经办机构变更缴费基数")
+    payments.issue_bill(sess, actor, subject_type=SUBJECT_TYPE, subject_id=project.id,
+                        organisation_id=project.organisation_id, city_code=project.city_code,
+                        amount=amount, purpose=payments.PURPOSE_PROJECT_PREMIUM)
+
+
+def _bill_status(bill) -> str:
+    status = bill.status
+    return getattr(status, "value", status)
+
+
+# --- payment ------------------------------------------------------------------------------------
+
+
+def on_bill_paid(sess: Session, bill) -> None:
+    """Payments calls this in the transaction that marks a project bill paid. The first paid
+    premium makes the project covered from the moment of payment, never earlier."""
+    project = sess.get(Project, bill.subject_id)
+    if project is None:
+        return
+    paid_at = getattr(bill, "paid_at", None) or utcnow()
+    if project.status is ProjectStatus.AWAITING_PAYMENT:
+        project.status = ProjectStatus.COVERED
+        project.cover_start = paid_at
+        _record(sess, PLATFORM_ACTOR, project, "project.covered",
+                f"保费 {yuan(bill.amount)} 元已缴纳，项目自 {paid_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} 起参保",
+                amount=bill.amount)
+    else:
+        _record(sess, PLATFORM_ACTOR, project, "project.bill_paid",
+                f"缴费单 {yuan(bill.amount)} 元已缴纳", amount=bill.amount)
+    sess.flush()
+
+
+payments.register_paid_handler(SUBJECT_TYPE, on_bill_paid)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def my_projects(sess: Session, actor: Actor) -> list[Project]:
+    if actor.role is not Role.EMPLOYER or actor.organisation_id is None:
+        return []
+    return list(sess.execute(select(Project).where(Project.organisation_id == actor.organisation_id)
+                             .order_by(Project.created_at.desc(), Project.id.desc())).scalars())
+
+
+def timeline(sess: Session, project: Project) -> list[ProjectEvent]:
+    return list(sess.execute(select(ProjectEvent).where(ProjectEvent.project_id == project.id)
+                             .order_by(ProjectEvent.at, ProjectEvent.id)).scalars())
+
+
+def roster_counts(sess: Session, project: Project) -> tuple[int, int]:
+    """(active, flagged active) roster entries."""
+    base = select(func.count()).where(RosterEntry.project_id == project.id, RosterEntry.exited_at.is_(None))
+    active = sess.execute(base).scalar_one()
+    flagged = sess.execute(base.where(RosterEntry.overlap_flag.is_(True))).scalar_one()
+    return int(active), int(flagged)
+
+
+@dataclass
+class ProjectView:
+    project: Project
+    quote: PremiumQuote | None
+    quote_error: str | None
+    bills: list
+    events: list[ProjectEvent]
+    roster_active: int
+    roster_flagged: int
+
+
+def project_view(sess: Session, actor: Actor, project_id: int) -> ProjectView:
+    project = get_project(sess, actor, project_id)
+    try:
+        premium, error = quote_for(project), None
+    except UserInputError as exc:
+        premium, error = None, exc.message
+    bills = payments.bills_for(sess, actor, SUBJECT_TYPE, project.id) if project.status is not ProjectStatus.DRAFT else []
+    active, flagged = roster_counts(sess, project)
+    return ProjectView(project, premium, error, bills, timeline(sess, project), active,
+                       flagged if actor.role is not Role.EMPLOYER else 0)
+
+
+# --- staff lists ---------------------------------------------------------------------------------
+
+
+@dataclass
+class InboxPage:
+    items: list[tuple[Project, int]]
+    page: int
+    pages: int
+    total: int
+
+
+def inbox(sess: Session, actor: Actor, *, status: str | None = None, county: str | None = None,
+          name: str | None = None, city: str | None = None, page: int = 1) -> InboxPage:
+    """Projects of the clerk's city (provincial staff: any city, optionally one), newest first."""
+    if actor.role is Role.CLERK:
+        city = actor.city_code
+    elif actor.role is not Role.PROVINCIAL:
+        raise NotFoundError("无权查看")
+    active_count = (select(func.count()).where(RosterEntry.project_id == Project.id,
+                                                RosterEntry.exited_at.is_(None))
+                    .correlate(Project).scalar_subquery())
+    stmt = select(Project, active_count).where(Project.status != ProjectStatus.DRAFT)
+    count = select(func.count()).select_from(Project).where(Project.status != ProjectStatus.DRAFT)
+    conditions = []
+    if city:
+        conditions.append(Project.city_code == city)
+    if status:
+        conditions.append(Project.status == ProjectStatus(status))
+    if county:
+        conditions.append(Project.county_code == county)
+    if name:
+        conditions.append(Project.name.contains(name, autoescape=True))
+    for condition in conditions:
+        stmt, count = stmt.where(condition), count.where(condition)
+    total = sess.execute(count).scalar_one()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = sess.execute(stmt.order_by(Project.updated_at.desc(), Project.id.desc())
+                        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return InboxPage([(p, int(n or 0)) for p, n in rows], page, pages, total)

@@ -1,0 +1,430 @@
+"""实名制花名册: the real-name roster of a project's site workers — plain Python, no Flask.
+
+Cover for a worker starts at the moment the entry is registered, never earlier: an entry date in
+the past is kept as declared, but ``cover_from`` is the registration time. Removal records the
+exit; rows are never deleted, and re-entry opens a new period. A person already on another
+project's active roster is accepted but flagged for the clerk (domain.md §10 audit rule "one
+worker on overlapping project rosters"); the contractor never learns about the other project.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.accounts.identifiers import (
+    IdentifierError,
+    normalise_id_number,
+    normalise_phone,
+)
+from portal.accounts.models import Person
+from portal.accounts.service import id_number_hash, phone_hash
+from portal.audit import service as audit
+from portal.auth.roles import Actor, Role
+from portal.db import utcnow
+from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus, RosterEntry
+from portal.projects.projects import get_project, local_midnight, local_today
+from portal.security.masking import mask_id_number, mask_phone
+from portal.web.filters import LOCAL_TZ
+
+#: how far ahead an entry date may be declared
+MAX_DAYS_AHEAD = 30
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PER_PAGE = 50
+_LOOKUP_CHUNK = 500
+
+
+@dataclass
+class WorkerInput:
+    """One roster line as typed or read from a file (all text, unvalidated)."""
+
+    name: str
+    id_number: str
+    phone: str
+    trade: str
+    team: str
+    entry_date: str | date | datetime | None
+    row_number: int | None = None
+
+
+@dataclass
+class CleanWorker:
+    name: str
+    id_number: str
+    phone: str | None
+    trade: str
+    team: str | None
+    entry_date: date
+    row_number: int | None = None
+    id_hash: str = ""
+
+
+@dataclass
+class RowError:
+    row_number: int | None
+    message: str
+
+
+class RosterRejected(UserInputError):
+    """A file (or one worker) with bad rows: nothing was saved."""
+
+    def __init__(self, errors: list[RowError], message: str | None = None) -> None:
+        super().__init__(message or f"有 {len(errors)} 处错误，文件中的人员均未导入，请修改后重新上传")
+        self.errors = errors
+
+
+# --- validation of one line -------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_entry_date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if not text:
+        raise ValueError("请填写进场日期")
+    for sep in ("-", "/", ".", "年"):
+        text = text.replace(sep, "-")
+    text = text.replace("月", "-").replace("日", "").strip("-")
+    parts = text.split("-")
+    if len(parts) == 1 and len(text) == 8 and text.isdigit():
+        parts = [text[:4], text[4:6], text[6:]]
+    try:
+        year, month, day = (int(p) for p in parts)
+        return date(year, month, day)
+    except (ValueError, TypeError):
+        raise ValueError("进场日期格式不正确，应为 2024-03-01 这样的日期") from None
+
+
+def is_formula_like(value: str) -> bool:
+    """A cell a spreadsheet would run as a formula (CSV/formula injection)."""
+    stripped = value.strip()
+    return value[:1] in ("\t", "\r") or (bool(stripped) and stripped[0] in FORMULA_PREFIXES)
+
+
+def clean_worker(raw: WorkerInput, project: Project, today: date) -> CleanWorker:
+    """Validate one line; raises ValueError with a Chinese reason."""
+    for label, value in (("姓名", raw.name), ("身份证号码", raw.id_number), ("手机号码", raw.phone),
+                         ("工种", raw.trade), ("班组", raw.team), ("进场日期", raw.entry_date)):
+        if isinstance(value, str) and is_formula_like(value):
+            raise ValueError(f"{label}以“{value.strip()[:1] or '制表符'}”开头，可能是表格公式，已拒绝；"
+                             "请删除开头的符号后重新上传")
+    name = _text(raw.name)
+    if not name:
+        raise ValueError("请填写姓名")
+    if len(name) > 50:
+        raise ValueError("姓名过长")
+    try:
+        id_number = normalise_id_number(_text(raw.id_number))
+    except IdentifierError as exc:
+        raise ValueError(f"身份证号码：{exc}") from None
+    phone_text = _text(raw.phone)
+    phone = None
+    if phone_text:
+        try:
+            phone = normalise_phone(phone_text)
+        except IdentifierError as exc:
+            raise ValueError(f"手机号码：{exc}") from None
+    trade = _text(raw.trade)
+    if not trade:
+        raise ValueError("请填写工种")
+    if len(trade) > 50:
+        raise ValueError("工种不能超过50个字")
+    team = _text(raw.team) or None
+    if team and len(team) > 100:
+        raise ValueError("班组不能超过100个字")
+    entry = parse_entry_date(raw.entry_date)
+    earliest = min(project.planned_start, project.started_on or project.planned_start)
+    if entry < earliest:
+        raise ValueError(f"进场日期 {entry:%Y-%m-%d} 早于项目开工日期 {earliest:%Y-%m-%d}")
+    if entry > project.planned_end:
+        raise ValueError(f"进场日期 {entry:%Y-%m-%d} 晚于项目计划竣工日期 {project.planned_end:%Y-%m-%d}")
+    if entry > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValueError(f"进场日期 {entry:%Y-%m-%d} 超过今天之后{MAX_DAYS_AHEAD}天，请在人员进场前再登记")
+    return CleanWorker(name, id_number, phone, trade, team, entry, raw.row_number, id_number_hash(id_number))
+
+
+def cover_from(declared: date, now: datetime) -> datetime:
+    """Never backdated: the later of the registration time and the declared entry day."""
+    return max(now, local_midnight(declared))
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _insured_project(sess: Session, actor: Actor, project_id: int) -> Project:
+    if actor.role is not Role.EMPLOYER:
+        raise NotFoundError("未找到该项目")
+    project = get_project(sess, actor, project_id, for_update=True)
+    if project.status not in INSURED_STATUSES:
+        if project.status is ProjectStatus.COMPLETED:
+            raise ConflictError("项目已竣工，不能再登记进场人员")
+        raise ConflictError("项目缴费参保后才能登记实名制花名册")
+    return project
+
+
+def _persons_by_hash(sess: Session, hashes: list[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for i in range(0, len(hashes), _LOOKUP_CHUNK):
+        chunk = hashes[i:i + _LOOKUP_CHUNK]
+        for person in sess.execute(select(Person).where(Person.id_number_hash.in_(chunk))).scalars():
+            found[person.id_number_hash] = person
+    return found
+
+
+def _active_elsewhere(sess: Session, project: Project, person_ids: list[int]) -> tuple[set[int], set[int]]:
+    """(on this project's active roster, on another insured project's active roster)."""
+    here: set[int] = set()
+    elsewhere: set[int] = set()
+    for i in range(0, len(person_ids), _LOOKUP_CHUNK):
+        chunk = person_ids[i:i + _LOOKUP_CHUNK]
+        rows = sess.execute(select(RosterEntry.person_id, RosterEntry.project_id)
+                            .join(Project, Project.id == RosterEntry.project_id)
+                            .where(RosterEntry.person_id.in_(chunk), RosterEntry.exited_at.is_(None),
+                                   Project.status.in_(INSURED_STATUSES))).all()
+        for person_id, project_id in rows:
+            (here if project_id == project.id else elsewhere).add(person_id)
+    return here, elsewhere
+
+
+def _save(sess: Session, actor: Actor, project: Project, workers: list[CleanWorker],
+          batch: str | None) -> tuple[list[RosterEntry], list[RowError]]:
+    """Check against the database and insert; returns (entries, errors). Inserts nothing if any
+    row is refused."""
+    persons = _persons_by_hash(sess, [w.id_hash for w in workers])
+    errors: list[RowError] = []
+    for w in workers:
+        person = persons.get(w.id_hash)
+        if person is not None and person.name != w.name:
+            errors.append(RowError(w.row_number, "姓名与身份证号码不符，请核对"))
+    here, elsewhere = _active_elsewhere(sess, project, [p.id for p in persons.values()])
+    for w in workers:
+        person = persons.get(w.id_hash)
+        if person is not None and person.id in here:
+            errors.append(RowError(w.row_number, "该人员已在本项目名册中（在册），无需重复登记"))
+    if errors:
+        return [], sorted(errors, key=lambda e: e.row_number or 0)
+    new_persons = [Person(name=w.name, id_number=w.id_number, id_number_hash=w.id_hash)
+                   for w in workers if w.id_hash not in persons]
+    if new_persons:
+        sess.add_all(new_persons)
+        sess.flush()
+        persons.update({p.id_number_hash: p for p in new_persons})
+    now = utcnow()
+    entries = []
+    for w in workers:
+        person = persons[w.id_hash]
+        entries.append(RosterEntry(
+            project_id=project.id, person_id=person.id, name=w.name, phone=w.phone,
+            phone_hash=phone_hash(w.phone) if w.phone else None, trade=w.trade, team=w.team,
+            declared_entry_date=w.entry_date, cover_from=cover_from(w.entry_date, now),
+            overlap_flag=person.id in elsewhere, import_batch=batch, created_at=now))
+    sess.add_all(entries)
+    sess.flush()
+    return entries, []
+
+
+def add_worker(sess: Session, actor: Actor, project_id: int, raw: WorkerInput) -> RosterEntry:
+    """Register one worker on the roster (人员进场)."""
+    project = _insured_project(sess, actor, project_id)
+    try:
+        worker = clean_worker(raw, project, local_today())
+    except ValueError as exc:
+        raise RosterRejected([RowError(None, str(exc))], str(exc)) from None
+    entries, errors = _save(sess, actor, project, [worker], None)
+    if errors:
+        raise RosterRejected(errors, errors[0].message)
+    entry = entries[0]
+    audit.record(sess, actor, "project.roster_add", object_type="roster_entry", object_id=entry.id,
+                 city_code=project.city_code,
+                 detail={"project_id": project.id, "fields": ["name", "id_number"] + (["phone"] if worker.phone else []),
+                         "flagged": entry.overlap_flag})
+    sess.flush()
+    return entry
+
+
+@dataclass
+class ImportOutcome:
+    imported: int
+    flagged: int
+    batch: str
+
+
+def import_workers(sess: Session, actor: Actor, project_id: int, rows: Iterable[WorkerInput], *,
+                   max_rows: int) -> ImportOutcome:
+    """All or nothing: every bad row is reported (row number + reason) and nothing is saved."""
+    project = _insured_project(sess, actor, project_id)
+    today = local_today()
+    errors: list[RowError] = []
+    workers: list[CleanWorker] = []
+    first_row: dict[str, int] = {}
+    count = 0
+    for raw in rows:
+        count += 1
+        if count > max_rows:
+            raise RosterRejected([RowError(raw.row_number, f"文件超过 {max_rows} 行，请分成几个文件上传")],
+                                 f"文件超过 {max_rows} 行，请分成几个文件上传；本次未导入任何人员")
+        try:
+            worker = clean_worker(raw, project, today)
+        except ValueError as exc:
+            errors.append(RowError(raw.row_number, str(exc)))
+            continue
+        if worker.id_hash in first_row:
+            errors.append(RowError(raw.row_number, f"身份证号码与第 {first_row[worker.id_hash]} 行重复"))
+            continue
+        first_row[worker.id_hash] = raw.row_number or 0
+        workers.append(worker)
+    if count == 0:
+        raise RosterRejected([RowError(None, "文件中没有人员数据（第一行应为表头）")], "文件中没有人员数据")
+    if errors:
+        raise RosterRejected(errors)
+    batch = uuid.uuid4().hex[:16]
+    entries, errors = _save(sess, actor, project, workers, batch)
+    if errors:
+        raise RosterRejected(errors)
+    flagged = sum(1 for e in entries if e.overlap_flag)
+    audit.record(sess, actor, "project.roster_import", object_type="project", object_id=project.id,
+                 city_code=project.city_code,
+                 detail={"batch": batch, "rows": len(entries), "flagged": flagged,
+                         "fields": ["name", "id_number", "phone"]})
+    sess.flush()
+    return ImportOutcome(len(entries), flagged, batch)
+
+
+def remove_worker(sess: Session, actor: Actor, project_id: int, entry_id: int, *, exit_date: date) -> RosterEntry:
+    """Record a worker's exit (退场); the row stays as history."""
+    if actor.role is not Role.EMPLOYER:
+        raise NotFoundError("未找到该项目")
+    project = get_project(sess, actor, project_id, for_update=True)
+    entry = sess.get(RosterEntry, entry_id)
+    if entry is None or entry.project_id != project.id:
+        raise NotFoundError("名册中没有这条记录")
+    if entry.exited_at is not None:
+        raise ConflictError("该人员已经退场")
+    if exit_date < entry.declared_entry_date:
+        raise UserInputError("退场日期不能早于进场日期")
+    if exit_date > local_today():
+        raise UserInputError("退场日期不能晚于今天")
+    entry.exit_date, entry.exited_at = exit_date, utcnow()
+    audit.record(sess, actor, "project.roster_remove", object_type="roster_entry", object_id=entry.id,
+                 city_code=project.city_code, detail={"project_id": project.id})
+    sess.flush()
+    return entry
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RosterRow:
+    id: int
+    name: str
+    id_number_masked: str
+    phone_masked: str | None
+    trade: str
+    team: str | None
+    declared_entry_date: date
+    cover_from: datetime
+    exit_date: date | None
+    active: bool
+    flagged: bool  #: only ever True for staff viewers
+    other_projects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RosterPage:
+    project: Project
+    rows: list[RosterRow]
+    page: int
+    pages: int
+    total: int
+    active: int
+
+
+def read_roster(sess: Session, actor: Actor, project_id: int, *, page: int = 1,
+                show: str = "active") -> RosterPage:
+    """One page of the roster, numbers masked. The read is audited (one row per page view)."""
+    project = get_project(sess, actor, project_id)
+    staff = actor.role in (Role.CLERK, Role.PROVINCIAL)
+    base = select(RosterEntry).where(RosterEntry.project_id == project.id)
+    if show == "active":
+        base = base.where(RosterEntry.exited_at.is_(None))
+    elif show == "flagged" and staff:
+        base = base.where(RosterEntry.overlap_flag.is_(True), RosterEntry.exited_at.is_(None))
+    total = sess.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    active = sess.execute(select(func.count()).where(RosterEntry.project_id == project.id,
+                                                     RosterEntry.exited_at.is_(None))).scalar_one()
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    entries = list(sess.execute(base.order_by(RosterEntry.id).offset((page - 1) * PER_PAGE)
+                                .limit(PER_PAGE)).scalars())
+    persons = {p.id: p for p in sess.execute(select(Person).where(
+        Person.id.in_([e.person_id for e in entries]))).scalars()} if entries else {}
+    others: dict[int, list[str]] = {}
+    if staff:
+        flagged_ids = [e.person_id for e in entries if e.overlap_flag and e.exited_at is None]
+        if flagged_ids:
+            for person_id, code in sess.execute(
+                    select(RosterEntry.person_id, Project.code).join(Project, Project.id == RosterEntry.project_id)
+                    .where(RosterEntry.person_id.in_(flagged_ids), RosterEntry.exited_at.is_(None),
+                           RosterEntry.project_id != project.id)).all():
+                others.setdefault(person_id, []).append(code)
+    rows = [RosterRow(
+        id=e.id, name=e.name, id_number_masked=mask_id_number(persons[e.person_id].id_number),
+        phone_masked=mask_phone(e.phone) if e.phone else None, trade=e.trade, team=e.team,
+        declared_entry_date=e.declared_entry_date, cover_from=e.cover_from, exit_date=e.exit_date,
+        active=e.exited_at is None, flagged=staff and e.overlap_flag,
+        other_projects=others.get(e.person_id, [])) for e in entries]
+    if rows:
+        audit.record(sess, actor, "project.read_personal_data", object_type="project", object_id=project.id,
+                     city_code=project.city_code,
+                     detail={"fields": ["id_number", "phone"], "rows": len(rows), "page": page})
+    return RosterPage(project, rows, page, pages, total, active)
+
+
+@dataclass
+class CoverLine:
+    project_name: str
+    project_code: str
+    contractor: str
+    cover_from: datetime
+    status_label: str
+
+
+def my_cover(sess: Session, actor: Actor) -> list[CoverLine]:
+    """The signed-in worker's own active roster periods on insured projects. Nothing about anyone else."""
+    if actor.role is not Role.WORKER or actor.person_id is None:
+        raise NotFoundError("未找到您的个人信息")
+    rows = sess.execute(select(RosterEntry, Project).join(Project, Project.id == RosterEntry.project_id)
+                        .where(RosterEntry.person_id == actor.person_id, RosterEntry.exited_at.is_(None),
+                               Project.status.in_(INSURED_STATUSES))
+                        .order_by(RosterEntry.cover_from)).all()
+    return [CoverLine(project.name, project.code, project.organisation.name, entry.cover_from,
+                      project.status.label) for entry, project in rows]
+
+
+def local_date(value: datetime) -> date:
+    return value.astimezone(LOCAL_TZ).date()
+
+
+def iter_template_rows() -> Iterator[list[str]]:
+    yield list(TEMPLATE_HEADER)
+
+
+#: the upload file's header row (表头), in this order
+TEMPLATE_HEADER = ("姓名", "身份证号码", "手机号码", "工种", "班组", "进场日期")

@@ -1,0 +1,73 @@
+"""Fixtures of the payments tests: a recording fake platform, an employer organisation."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from adapters.tax_collection.client import PaymentStatus
+from adapters.tax_collection.codes import PaymentState
+from adapters.tax_collection.errors import TaxPlatformError
+from portal.accounts.models import Organisation
+from portal.auth.roles import Actor, Role
+from portal.payments import service
+
+SUBJECT = "testsubject"
+PAID_CALLS: list[int] = []
+service.register_paid_handler(SUBJECT, lambda sess, bill: PAID_CALLS.append(bill.id))
+
+
+@dataclass
+class FakePlatform:
+    """Records calls; ``down`` makes every call fail like an unreachable platform."""
+
+    down: bool = False
+    paid: dict[str, tuple[Decimal, datetime]] = field(default_factory=dict)
+    calls: list[tuple] = field(default_factory=list)
+    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def issue_reference(self, *, bill_number, amount, payer, purpose, city_code):
+        self.calls.append(("issue", bill_number, amount))
+        if self.down:
+            raise TaxPlatformError("down", code="unreachable")
+        return f"REF{bill_number}"
+
+    def query_payment(self, reference):
+        self.calls.append(("query", reference))
+        if self.down:
+            raise TaxPlatformError("down", code="timeout")
+        if reference in self.paid:
+            amount, at = self.paid[reference]
+            return PaymentStatus(reference, PaymentState.PAID, amount, at)
+        return PaymentStatus(reference, PaymentState.UNPAID)
+
+
+PAID_AT = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform()
+
+
+@pytest.fixture
+def org(db) -> Organisation:
+    organisation = Organisation(uscc="91340100MA2N0X1234", name="安徽测试建设集团有限公司")
+    db.add(organisation)
+    db.commit()
+    return organisation
+
+
+@pytest.fixture
+def employer(org) -> Actor:
+    return Actor(role=Role.EMPLOYER, account_id=None, display_name=org.name, organisation_id=org.id)
+
+
+@pytest.fixture
+def paid_calls() -> list[int]:
+    PAID_CALLS.clear()
+    return PAID_CALLS

@@ -1,0 +1,148 @@
+"""Bills and payment status, with a recording fake platform (both databases)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEvent
+from portal.auth.roles import Actor, Role
+from portal.errors import ConflictError, NotFoundError
+from portal.payments import service
+from portal.payments.models import Bill, BillStatus, PaymentNotice
+from tests.payments.conftest import PAID_AT, SUBJECT
+
+AMOUNT = Decimal("1500.00")
+
+
+def _issue(db, employer, platform, amount=AMOUNT) -> Bill:
+    bill = service.issue_bill(db, employer, subject_type=SUBJECT, subject_id=7, organisation_id=employer.organisation_id,
+                              city_code="340100", amount=amount, purpose=service.PURPOSE_PROJECT_PREMIUM,
+                              platform=platform)
+    db.commit()
+    return bill
+
+
+def _callback(db, bill, message_id="m1", amount=AMOUNT) -> Bill:
+    body = json.dumps({"message_id": message_id, "amount": str(amount)}).encode()
+    result = service.record_callback(db, message_id=message_id, reference=bill.payment_reference, status="paid",
+                                     amount=amount, paid_at=PAID_AT, raw=body)
+    db.commit()
+    return result
+
+
+def _actions(db, bill) -> list[str]:
+    return list(db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "bill",
+                                                            AuditEvent.object_id == str(bill.id))
+                           .order_by(AuditEvent.seq)))
+
+
+def test_issue_bill_gets_reference_and_is_audited(db, employer, platform):
+    bill = _issue(db, employer, platform)
+    assert bill.number.startswith("GS") and len(bill.number) == 16
+    assert bill.status is BillStatus.ISSUED and bill.payment_reference == f"REF{bill.number}"
+    assert platform.calls == [("issue", bill.number, AMOUNT)]
+    assert _actions(db, bill) == ["payments.bill_issued", "payments.reference_issued"]
+
+
+def test_platform_down_leaves_bill_issued_without_reference_then_catch_up_gets_it(db, employer, platform):
+    platform.down = True
+    bill = _issue(db, employer, platform)
+    assert bill.status is BillStatus.ISSUED and bill.payment_reference is None
+    assert "暂时无法连接" in service.status_message(bill)
+    assert bill.id in service.due_for_catch_up(db, older_than_minutes=0)
+    platform.down = False
+    assert service.catch_up_bill(db, bill.id, platform=platform) is service.RefreshOutcome.REFERENCE_ISSUED
+    db.commit()
+    assert bill.payment_reference and bill.status is BillStatus.ISSUED
+
+
+def test_callback_marks_paid_once_and_duplicate_changes_nothing(db, employer, platform, paid_calls):
+    bill = _issue(db, employer, platform)
+    assert _callback(db, bill).status is BillStatus.PAID
+    assert bill.paid_at == PAID_AT and bill.paid_amount == AMOUNT and paid_calls == [bill.id]
+    before = db.scalar(select(func.count()).select_from(AuditEvent))
+    assert _callback(db, bill) is bill  # same message id
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert paid_calls == [bill.id]
+    assert db.scalar(select(func.count()).select_from(PaymentNotice)) == 1
+    assert "payments.paid" in _actions(db, bill)
+
+
+def test_amount_mismatch_is_flagged_not_paid(db, employer, platform, paid_calls):
+    bill = _issue(db, employer, platform)
+    _callback(db, bill, amount=Decimal("1400.00"))
+    assert bill.status is BillStatus.PENDING_CONFIRMATION and bill.problem and "不符" in bill.problem
+    assert paid_calls == [] and "payments.amount_mismatch" in _actions(db, bill)
+
+
+def test_unknown_reference_is_not_found(db, employer, platform):
+    with pytest.raises(NotFoundError) as info:
+        service.record_callback(db, message_id="mx", reference="nope", status="paid", amount=AMOUNT,
+                                paid_at=PAID_AT, raw=b"{}")
+    assert info.value.code == "unknown_reference"
+
+
+def test_query_unknown_keeps_pending_then_paid(db, employer, platform, paid_calls):
+    bill = _issue(db, employer, platform)
+    service.start_payment(db, employer, bill.id, platform=platform)
+    db.commit()
+    assert bill.status is BillStatus.PENDING_CONFIRMATION
+    platform.down = True
+    assert service.refresh_from_platform(db, bill, platform=platform) is service.RefreshOutcome.UNKNOWN
+    assert bill.status is BillStatus.PENDING_CONFIRMATION
+    platform.down = False
+    assert service.refresh_from_platform(db, bill, platform=platform) is service.RefreshOutcome.NOT_PAID
+    platform.paid[bill.payment_reference] = (AMOUNT, PAID_AT)
+    assert service.refresh_from_platform(db, bill, platform=platform) is service.RefreshOutcome.PAID
+    db.commit()
+    assert bill.status is BillStatus.PAID and paid_calls == [bill.id]
+    assert service.refresh_from_platform(db, bill, platform=platform) is service.RefreshOutcome.ALREADY_FINAL
+
+
+def test_scope_and_cancel(db, employer, platform):
+    bill = _issue(db, employer, platform)
+    other = Actor(role=Role.EMPLOYER, organisation_id=employer.organisation_id + 1000)
+    wuhu = Actor(role=Role.CLERK, city_code="340200")
+    hefei = Actor(role=Role.CLERK, city_code="340100")
+    for outsider in (other, wuhu, Actor(role=Role.WORKER, person_id=1)):
+        with pytest.raises(NotFoundError):
+            service.get_bill(db, outsider, bill.id)
+        assert service.bills_for(db, outsider, SUBJECT, 7) == []
+    assert service.get_bill(db, hefei, bill.id) is bill
+    assert service.bills_for(db, employer, SUBJECT, 7) == [bill]
+    assert service.list_bills(db, employer).total == 1 and service.list_bills(db, wuhu).total == 0
+    service.cancel_bill(db, hefei, bill, reason="重新开具")
+    assert bill.status is BillStatus.CANCELLED
+    with pytest.raises(ConflictError):
+        service.start_payment(db, employer, bill.id, platform=platform)
+
+
+STEPS = st.lists(st.sampled_from(["callback", "duplicate", "query"]), min_size=0, max_size=6)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS, position=st.integers(min_value=0, max_value=6))
+def test_any_sequence_ends_as_the_single_callback(db, employer, platform, paid_calls, steps, position):
+    """callback, duplicate callbacks and queries in any order = one callback."""
+    reference_bill = _issue(db, employer, platform)
+    _callback(db, reference_bill, message_id=f"ref-{reference_bill.id}")
+
+    bill = _issue(db, employer, platform)
+    platform.paid[bill.payment_reference] = (AMOUNT, PAID_AT)
+    paid_calls.clear()
+    for step in [*steps[:position], "callback", *steps[position:]]:
+        if step in ("callback", "duplicate"):
+            _callback(db, bill, message_id=f"msg-{bill.id}")
+        else:
+            service.refresh_from_platform(db, bill, platform=platform)
+            db.commit()
+    final = lambda b: (b.status, b.paid_at, b.paid_amount, b.problem)  # noqa: E731
+    assert final(bill) == final(reference_bill)
+    assert paid_calls == [bill.id]
+    assert _actions(db, bill).count("payments.paid") == 1

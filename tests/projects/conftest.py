@@ -1,0 +1,83 @@
+"""Fixtures for the projects area: actors from the demo identities, projects, paying a bill."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from portal.auth.roles import Actor, Role
+from portal.db import utcnow
+
+
+@pytest.fixture
+def actor_for(app):
+    """``actor_for("employer")``: sign the demo identity in (as the login does) and return its Actor."""
+    from portal.accounts import service as accounts
+    from portal.demo import DEMO_LOGIN_FOR_ROLE, demo_identity, load_staff_register
+
+    def _actor(who: str) -> Actor:
+        database = app.extensions["portal.database"]
+        with database.write_transaction() as sess:
+            load_staff_register(sess)
+            snap = accounts.sign_in(sess, demo_identity(DEMO_LOGIN_FOR_ROLE.get(who, who)), "127.0.0.1", "test")
+        return Actor(role=Role(snap["role"]), account_id=snap["account_id"], display_name=snap["display_name"],
+                     city_code=snap.get("city_code"), person_id=snap.get("person_id"),
+                     organisation_id=snap.get("organisation_id"), office=snap.get("office"))
+
+    return _actor
+
+
+@pytest.fixture
+def tx(app):
+    """Run ``fn(sess)`` in one committed write transaction inside the app context."""
+    database = app.extensions["portal.database"]
+
+    def _run(fn):
+        with app.app_context(), database.write_transaction() as sess:
+            return fn(sess)
+
+    return _run
+
+
+def enroll(sess, actor, **overrides):
+    from portal.projects import projects
+
+    fields = dict(name="合肥市滨湖新区安置房项目", county_code="340111", permit_number=None,
+                  contract_price=Decimal("12345678.90"), installation_cost=None,
+                  planned_start=date(2026, 1, 1), planned_end=date(2027, 12, 31))
+    fields.update(overrides)
+    return projects.enroll_project(sess, actor, **fields)
+
+
+def pay_open_bills(sess, project_id: int):
+    """Pay every unpaid bill of the project as the platform's signed callback would (the payments
+    service's record_callback; the signature itself is tested in tests/payments)."""
+    from portal.payments import service as payments
+    from portal.payments.models import Bill, BillStatus
+
+    for bill in sess.query(Bill).filter(Bill.subject_type == "project", Bill.subject_id == project_id,
+                                        Bill.status.in_([BillStatus.ISSUED, BillStatus.PENDING_CONFIRMATION])):
+        if bill.payment_reference is None:
+            bill.payment_reference = f"TEST{bill.id:08d}"
+            sess.flush()
+        payments.record_callback(sess, message_id=uuid.uuid4().hex, reference=bill.payment_reference,
+                                 status="paid", amount=bill.amount, paid_at=utcnow(), raw=b"{}")
+
+
+@pytest.fixture
+def covered_project(actor_for, tx):
+    """An employer's project, submitted and paid: (employer actor, project id)."""
+    from portal.projects import projects
+
+    employer = actor_for("employer")
+
+    def _make(sess):
+        project = enroll(sess, employer)
+        projects.submit_project(sess, employer, project.id)
+        pay_open_bills(sess, project.id)
+        return project.id
+
+    return employer, tx(_make)
