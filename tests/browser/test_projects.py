@@ -8,6 +8,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from pypdf import PdfReader
 
 from portal.projects.projects import local_today
 from tests.browser.pages import PortalPage, axe_violations
@@ -92,6 +93,22 @@ def test_contractor_enrolls_pays_uploads_roster_and_worker_checks_cover(page, li
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("下载工地公示牌")).click()
     assert download.value.suggested_filename.endswith(".pdf")
+
+    # proof of cover for the housing bureau: download, then verify it as a third party would
+    with page.expect_download() as certificate:
+        page.get_by_role("button", name="出具项目参保证明（PDF）").click()
+    pdf_path = certificate.value.path()
+    text = PdfReader(str(pdf_path)).pages[0].extract_text()
+    assert "项目参保证明" in text and "合肥市滨湖新区安置房项目" in text
+    number = certificate.value.suggested_filename.removesuffix(".pdf")
+    code = text.split("校验码：")[1][:16]
+    page.goto(f"{live_stack.portal_url}/verify")
+    page.get_by_label("证明编号").fill(number)
+    page.get_by_label("校验码").fill(code)
+    page.get_by_role("button", name="核验").click()
+    expect(page.get_by_role("heading", name="核验通过：证明有效")).to_be_visible()
+    found += axe_violations(page, "certificate verification")
+    page.goto(project_url)
 
     page.get_by_role("button", name="退出登录").click()
     sign_in_as(page, "worker")

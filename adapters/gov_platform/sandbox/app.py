@@ -11,6 +11,7 @@ import structlog
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from adapters import sandbox_ui
 from adapters.gov_platform.codes import SCOPES_SUPPORTED
 
 from .accounts import load_accounts
@@ -24,7 +25,7 @@ from .views import EXTENSION_KEY, bp, end_browser_session
 SESSION_COOKIE_NAME = "govid_session"
 #: Responses a client may cache; everything else is ``no-store`` (pages carry CSRF tokens,
 #: redirects carry codes).
-_CACHEABLE_ENDPOINTS = frozenset({"govid.discovery", "govid.jwks", "govid.static"})
+_CACHEABLE_ENDPOINTS = frozenset({"govid.discovery", "govid.jwks", "sandbox_ui.static"})
 
 log = structlog.get_logger("sandbox.gov_platform")
 
@@ -71,6 +72,7 @@ def create_sandbox_app(
         signing_key=signing_key, on_end_session=end_browser_session)
     app.extensions[EXTENSION_KEY] = server
     app.register_blueprint(bp, url_prefix=prefix)
+    app.register_blueprint(sandbox_ui.bp, url_prefix=prefix)
     _install_security_headers(app, _client_origins(registered.values()))
     _install_error_pages(app)
 

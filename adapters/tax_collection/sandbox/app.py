@@ -30,6 +30,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from adapters import sandbox_ui
 from adapters.tax_collection import signing
 from adapters.tax_collection.codes import (
     API_PREFIX,
@@ -315,6 +316,7 @@ def create_tax_sandbox_app(*, base_url: str, portal_callback_url: str, signing_k
         callback_attempts=max(1, callback_attempts), callback_backoff_seconds=callback_backoff_seconds,
         callback_timeout_seconds=callback_timeout_seconds)
     app.register_blueprint(bp, url_prefix=prefix)
+    app.register_blueprint(sandbox_ui.bp, url_prefix=prefix)
     portal = urlsplit(portal_callback_url)
     csp = "; ".join(["default-src 'none'", "style-src 'self'", "img-src 'self'", "base-uri 'none'",
                      "frame-ancestors 'none'", f"form-action 'self' {portal.scheme}://{portal.netloc}"])
