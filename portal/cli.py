@@ -35,6 +35,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 
+from portal.clocks.cli import deadline_command
 from portal.config import PROJECT_ROOT, ConfigError, load_settings
 
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -80,7 +81,7 @@ cli = PortalGroup(
 def register_commands(app: Flask) -> None:
     """Also offer the commands under ``flask --app portal``."""
     for command in (demo, serve, sandbox, worker, db_group, audit_group, keygen, keys_group,
-                    api_client_group, sessions_group, staff_group):
+                    api_client_group, sessions_group, staff_group, deadline_command):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
 
@@ -703,6 +704,9 @@ def staff_disable(subject: str) -> None:
 
     revoked = _as_operator(deactivate_staff, subject)
     click.echo(f"已撤销 {subject} 的授权，注销 {revoked} 个会话 / disabled {subject}, revoked {revoked} sessions")
+
+
+cli.add_command(deadline_command)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from portal.api import models as api_models  # noqa: F401
 from portal.audit import models as audit_models  # noqa: F401
 from portal.auth import models as auth_models  # noqa: F401
 from portal.certificates import models as certificates_models  # noqa: F401
+from portal.clocks import models as clocks_models  # noqa: F401
 from portal.db import Base
 from portal.enrollment import models as enrollment_models  # noqa: F401
 from portal.ops import models as ops_models  # noqa: F401

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from portal.regions import province
@@ -22,7 +23,8 @@ class AuditFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.city_code.choices = [("", "全部地市")] + [(c.code, c.name) for c in province().cities]
+        self.city_code.choices = [SelectChoice("", "全部地市")] + [SelectChoice(c.code, c.name)
+                                                                 for c in province().cities]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -26,6 +26,7 @@ from portal.money import capital, yuan
 from portal.payments import service
 from portal.payments.models import BILL_STATUS_LABELS, BillStatus
 from portal.tasks import payments as payment_tasks  # noqa: F401  (registers the catch-up job)
+from portal.web.rendering import render_partial_or_page
 
 bp = Blueprint("payments", __name__)
 
@@ -76,9 +77,10 @@ def bills():
 @requires(*VIEWERS)
 def bill(bill_id: int):
     found = service.get_bill(db_session(), g.actor, bill_id)
-    return render_template("payments/bill.html", bill=found, message=service.status_message(found),
-                           capital=capital(found.amount), yuan=yuan,
-                           can_pay=g.actor.owns_organisation(found.organisation_id))
+    return render_partial_or_page("payments/bill.html", "payments/_bill_status.html", "bill-status",
+                                  bill=found, message=service.status_message(found),
+                                  polling=service.awaiting_platform(found), capital=capital(found.amount),
+                                  yuan=yuan, can_pay=g.actor.owns_organisation(found.organisation_id))
 
 
 @bp.post("/payments/bills/<int:bill_id>/pay")

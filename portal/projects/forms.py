@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.money import MoneyError, parse_amount
@@ -82,7 +83,7 @@ class PermitForm(FlaskForm):
 
 
 class BasisForm(FlaskForm):
-    basis = SelectField("缴费基数", choices=[(b.value, b.label) for b in PremiumBasis],
+    basis = SelectField("缴费基数", choices=[SelectChoice(b.value, b.label) for b in PremiumBasis],
                         validators=[DataRequired("请选择缴费基数")])
 
 
@@ -103,7 +104,8 @@ class RosterUploadForm(FlaskForm):
     file = FileField("花名册文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
 
 
-STATUS_CHOICES = [("", "全部")] + [(s.value, s.label) for s in ProjectStatus if s is not ProjectStatus.DRAFT]
+STATUS_CHOICES = [SelectChoice("", "全部")] + [SelectChoice(s.value, s.label) for s in ProjectStatus
+                                              if s is not ProjectStatus.DRAFT]
 
 
 class InboxFilterForm(FlaskForm):

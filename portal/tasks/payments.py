@@ -2,8 +2,11 @@
 is unknown (待确认 and not asked for ``tax_platform_catch_up_minutes``) and asks again for the
 payment reference of bills issued while the platform was unreachable.
 
-Idempotent: each bill is handled in its own short transaction and a bill that is already paid
-or cancelled is left alone, so a repeated or overlapping run changes nothing twice. Registered
+Idempotent: each bill is handled on its own and a bill that is already paid or cancelled is left
+alone, so a repeated or overlapping run changes nothing twice. No transaction is open while the
+platform answers (up to its timeout): a short read decides what to ask, the call is made, and a
+short write transaction re-reads the bill under lock and applies the answer (it may have been
+paid by a callback meanwhile). See "Waiting for the platform" in ``portal.payments.service``. Registered
 on the one Huey instance; ``portal worker`` imports this module beside ``jobs``, and the web
 process imports it through the payments blueprint.
 """
@@ -36,8 +39,7 @@ def catch_up_payments(app=None, *, older_than_minutes: int | None = None) -> dic
             due = service.due_for_catch_up(sess, older_than_minutes=minutes)
         for bill_id in due:
             try:
-                with database.write_transaction() as sess:
-                    outcome = service.catch_up_bill(sess, bill_id)
+                outcome = _catch_up_bill(database, bill_id)
             except Exception:
                 log.exception("job.bill_failed", task=CATCH_UP, bill_id=bill_id)
                 outcome = "error"
@@ -46,6 +48,22 @@ def catch_up_payments(app=None, *, older_than_minutes: int | None = None) -> dic
         with database.write_transaction() as sess:
             counts["nonces_purged"] = service.purge_nonces(sess)
     return counts
+
+
+def _catch_up_bill(database, bill_id: int):
+    from portal.payments import service
+    from portal.payments.models import Bill
+
+    with database.read_session() as sess:
+        bill = sess.get(Bill, bill_id)
+        if bill is None:
+            return None
+        question = service.question_for(sess, bill)
+    if question is None:
+        return service.RefreshOutcome.ALREADY_FINAL
+    answer = service.ask_platform(question)  # no transaction open
+    with database.write_transaction() as sess:
+        return service.apply_answer(sess, service.PLATFORM_ACTOR, question, answer)
 
 
 @huey.periodic_task(crontab(minute="*"), retries=0, name=CATCH_UP)

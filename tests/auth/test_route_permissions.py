@@ -93,6 +93,11 @@ EXPECTED = {
     "projects.my_cover": {"worker"},
     "projects.inbox": {"clerk", "provincial"},
     "projects.overview": {"provincial"},
+    "clocks.holidays": {"provincial"},
+    "clocks.add_holiday": {"provincial"},
+    "clocks.remove_holiday": {"provincial"},
+    "clocks.mark_year_complete": {"provincial"},
+    "clocks.unmark_year_complete": {"provincial"},
 }
 
 SAMPLE_ARGS = {"int": "1", "string": "sample", "path": "sample", "default": "sample"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -46,7 +46,7 @@ class FakePlatform:
         return PaymentStatus(reference, PaymentState.UNPAID)
 
 
-PAID_AT = datetime(2026, 11, 23, 8, 30, tzinfo=timezone.utc)
+PAID_AT = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture

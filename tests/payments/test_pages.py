@@ -58,3 +58,33 @@ def test_pay_and_refresh_need_csrf_and_scope(app, login_as, csrf_token):
     refreshed = owner.post(f"/payments/bills/{bill_id}/refresh", data={"csrf_token": csrf_token(owner)},
                            follow_redirects=True)
     assert refreshed.status_code == 200 and "尚未取得缴款码" in refreshed.get_data(as_text=True)
+
+
+def test_bill_status_polls_while_the_outcome_is_awaited_and_stops_when_final(app, login_as):
+    from portal.payments.models import Bill, BillStatus
+    from tests.payments.conftest import FakePlatform
+
+    owner = app.test_client()
+    organisation_id = login_as(owner, "employer")["organisation_id"]
+    database = app.extensions["portal.database"]
+    with app.app_context(), database.write_transaction() as sess:
+        bill = service.issue_bill(sess, Actor(role=Role.EMPLOYER, organisation_id=organisation_id),
+                                  subject_type="project", subject_id=1, organisation_id=organisation_id,
+                                  city_code="340100", amount=Decimal("100.50"),
+                                  purpose=service.PURPOSE_SUPPLEMENTARY, platform=FakePlatform())
+        bill_id = bill.id
+    with database.write_transaction() as sess:
+        sess.get(Bill, bill_id).status = BillStatus.PENDING_CONFIRMATION
+    fragment = {"HX-Request": "true", "HX-Target": "bill-status"}
+
+    page = owner.get(f"/payments/bills/{bill_id}").get_data(as_text=True)
+    assert 'id="bill-status"' in page and 'hx-trigger="every 3s"' in page and "<h1>" in page
+    partial = owner.get(f"/payments/bills/{bill_id}", headers=fragment)
+    html = partial.get_data(as_text=True)
+    assert partial.status_code == 200 and html.lstrip().startswith('<div id="bill-status"')
+    assert "<h1>" not in html and "待确认" in html and 'hx-trigger="every 3s"' in html
+
+    with database.write_transaction() as sess:
+        sess.get(Bill, bill_id).status = BillStatus.PAID
+    html = owner.get(f"/payments/bills/{bill_id}", headers=fragment).get_data(as_text=True)
+    assert "已缴费" in html and "hx-trigger" not in html

@@ -142,7 +142,71 @@ def test_any_sequence_ends_as_the_single_callback(db, employer, platform, paid_c
         else:
             service.refresh_from_platform(db, bill, platform=platform)
             db.commit()
-    final = lambda b: (b.status, b.paid_at, b.paid_amount, b.problem)  # noqa: E731
+    final = lambda b: (b.status, b.paid_at, b.paid_amount, b.problem)
     assert final(bill) == final(reference_bill)
     assert paid_calls == [bill.id]
     assert _actions(db, bill).count("payments.paid") == 1
+
+
+def test_reference_is_asked_for_only_after_the_issuing_transaction_commits(db, employer, platform):
+    bill = service.issue_bill(db, employer, subject_type=SUBJECT, subject_id=7,
+                              organisation_id=employer.organisation_id, city_code="340100", amount=AMOUNT,
+                              purpose=service.PURPOSE_PROJECT_PREMIUM, platform=platform)
+    assert platform.calls == [] and bill.payment_reference is None
+    assert "正在获取缴款码" in service.status_message(bill)
+    db.commit()
+    assert platform.calls == [("issue", bill.number, AMOUNT)]
+    assert bill.payment_reference == f"REF{bill.number}" and bill.last_checked_at is not None
+
+    rolled_back = service.issue_bill(db, employer, subject_type=SUBJECT, subject_id=8,
+                                     organisation_id=employer.organisation_id, city_code="340100",
+                                     amount=AMOUNT, purpose=service.PURPOSE_PROJECT_PREMIUM, platform=platform)
+    number = rolled_back.number
+    db.rollback()
+    db.commit()
+    assert ("issue", number, AMOUNT) not in platform.calls
+
+
+def test_an_answer_is_applied_to_the_bill_as_it_is_now(db, employer, platform, paid_calls):
+    """The bill may change while the platform answers: a callback marks it paid, so the older
+    answer "not paid" or "unknown" must not undo that, and "paid" must not pay twice."""
+    bill = _issue(db, employer, platform)
+    question = service.question_for(db, bill)
+    assert question.kind is service.QuestionKind.PAYMENT
+    unpaid = service.ask_platform(question, platform)
+    platform.down = True
+    unknown = service.ask_platform(question, platform)
+    assert unknown.error == "timeout"
+    platform.down = False
+    platform.paid[bill.payment_reference] = (AMOUNT, PAID_AT)
+    paid = service.ask_platform(question, platform)
+    db.rollback()
+
+    _callback(db, bill)  # lands while the platform was answering
+    for answer in (unpaid, unknown, paid):
+        assert service.apply_answer(db, employer, question, answer) is service.RefreshOutcome.ALREADY_FINAL
+        db.commit()
+    assert bill.status is BillStatus.PAID and paid_calls == [bill.id]
+    assert _actions(db, bill).count("payments.paid") == 1
+
+
+def test_reference_answer_is_idempotent(db, employer, platform):
+    platform.down = True
+    bill = _issue(db, employer, platform)
+    platform.down = False
+    question = service.question_for(db, bill)
+    assert question.kind is service.QuestionKind.REFERENCE and question.payer == "安徽测试建设集团有限公司"
+    answer = service.ask_platform(question, platform)
+    db.rollback()
+    for _ in range(2):  # e.g. the catch-up job and the 查询缴费结果 button at once
+        assert service.apply_answer(db, employer, question, answer) is service.RefreshOutcome.REFERENCE_ISSUED
+        db.commit()
+    assert bill.payment_reference == answer.reference
+    assert _actions(db, bill).count("payments.reference_issued") == 1
+
+
+def test_asking_refuses_a_unit_of_work_with_unsaved_changes(db, employer, platform):
+    bill = _issue(db, employer, platform)
+    bill.problem = "未保存的修改"
+    with pytest.raises(RuntimeError):
+        service.refresh_from_platform(db, bill, platform=platform)

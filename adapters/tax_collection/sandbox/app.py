@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -96,8 +96,12 @@ class SandboxState:
         #: Knobs: answer API calls this many seconds late / with 503 (platform overloaded).
         self.api_delay_seconds: float = 0.0
         self.api_unavailable: bool = False
+        #: Set when an API request arrives, before any delay (tests wait for it: clear, act, wait).
+        self.api_request_arrived = threading.Event()
+        #: Knob: wait this long after 确认缴费 before the first callback (a slow platform).
+        self.callback_delay_seconds: float = 0.0
         #: Knob: paid amount differs from the order by this much (tests of a mismatch).
-        self.paid_amount_offset: Decimal = Decimal("0")
+        self.paid_amount_offset: Decimal = Decimal(0)
         self._threads: list[threading.Thread] = []
 
     # --- orders ----------------------------------------------------------------------------
@@ -107,7 +111,7 @@ class SandboxState:
             existing = self.by_bill.get(data["bill_number"])
             if existing is not None:
                 return self.orders[existing], False
-            reference = "34" + datetime.now(timezone.utc).strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
+            reference = "34" + datetime.now(UTC).strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
             order = Order(reference=reference, **data)
             self.orders[reference] = order
             self.by_bill[order.bill_number] = reference
@@ -124,7 +128,7 @@ class SandboxState:
             if order.status is PaymentState.PAID:
                 return order
             order.status = PaymentState.PAID
-            order.paid_at = datetime.now(timezone.utc).replace(microsecond=0)
+            order.paid_at = datetime.now(UTC).replace(microsecond=0)
             order.message_id = uuid.uuid4().hex
         thread = threading.Thread(target=self._deliver, args=(order,), daemon=True,
                                   name=f"tax-callback-{reference}")
@@ -158,6 +162,8 @@ class SandboxState:
     def _deliver(self, order: Order) -> None:
         body = self.callback_body(order)
         path = urlsplit(self.portal_callback_url).path or "/"
+        if self.callback_delay_seconds:
+            time.sleep(self.callback_delay_seconds)
         for attempt in range(1, self.callback_attempts + 1):
             headers = signing.signed_headers(self.signing_key, "POST", path, body)
             headers["Content-Type"] = "application/json; charset=utf-8"
@@ -168,7 +174,7 @@ class SandboxState:
                 status = response.status_code
             except requests.RequestException as exc:
                 error = type(exc).__name__
-            order.deliveries.append(Delivery(attempt, status, error, datetime.now(timezone.utc)))
+            order.deliveries.append(Delivery(attempt, status, error, datetime.now(UTC)))
             log.info("tax_sandbox.callback", reference=order.reference, message_id=order.message_id,
                      attempt=attempt, status=status, error=error)
             if status is not None and 200 <= status < 300:
@@ -198,6 +204,7 @@ def _api_error(code: ResultCode, status: int):
 
 def _verify_api_request() -> tuple[Any, int] | None:
     state = _state()
+    state.api_request_arrived.set()
     if state.api_delay_seconds:
         time.sleep(state.api_delay_seconds)
     if state.api_unavailable:

@@ -1,0 +1,168 @@
+"""Holiday overrides (节假日维护) kept by provincial staff, and the calendar built from them.
+
+Plain Python, no Flask. Every change is audited in the same transaction. Other areas get the
+working-day calendar with :func:`work_calendar` and pass it to
+``portal.clocks.deadlines.deadline(..., calendar=...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.audit import service as audit
+from portal.auth.roles import Actor, Role
+from portal.clocks.calendar import DayKind, WorkCalendar, library_covers
+from portal.clocks.models import HolidayOverride, YearCompleteness
+from portal.errors import NotFoundError, PermissionDenied, UserInputError
+
+#: years staff may maintain (the library starts in 2004)
+FIRST_YEAR, LAST_YEAR = 2004, 2099
+NAME_MAX, SOURCE_MAX = 100, 300
+
+
+class InvalidOverride(UserInputError):
+    code = "invalid_holiday_override"
+
+
+def _cn(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _require_provincial(actor: Actor) -> None:
+    if actor.role is not Role.PROVINCIAL:
+        raise PermissionDenied("只有省级管理人员可以维护节假日安排")
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidOverride(f"年度应在{FIRST_YEAR}年至{LAST_YEAR}年之间")
+
+
+def _text(value: str | None, what: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidOverride(f"请填写{what}")
+    if len(value) > limit:
+        raise InvalidOverride(f"{what}不能超过{limit}个字")
+    return value
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def work_calendar(sess: Session) -> WorkCalendar:
+    """The working-day calendar with the province's overrides and completed years."""
+    rows = sess.execute(select(HolidayOverride.day, HolidayOverride.kind, HolidayOverride.name)).all()
+    years = sess.execute(select(YearCompleteness.year)).scalars().all()
+    return WorkCalendar({r.day: r.kind for r in rows}, complete_years=years,
+                        names={r.day: r.name for r in rows})
+
+
+def list_overrides(sess: Session, year: int) -> list[HolidayOverride]:
+    return list(sess.execute(
+        select(HolidayOverride)
+        .where(HolidayOverride.day >= date(year, 1, 1), HolidayOverride.day <= date(year, 12, 31))
+        .order_by(HolidayOverride.day)
+    ).scalars())
+
+
+@dataclass(frozen=True)
+class YearOverview:
+    year: int
+    library_covers: bool  #: chinese_calendar has this year
+    completeness: YearCompleteness | None  #: the province marked the year complete
+    overrides: list[HolidayOverride]
+
+    @property
+    def known(self) -> bool:
+        return self.library_covers or self.completeness is not None
+
+    @property
+    def holidays(self) -> int:
+        return sum(1 for o in self.overrides if o.kind is DayKind.HOLIDAY)
+
+    @property
+    def can_mark_complete(self) -> bool:
+        return not self.library_covers and self.completeness is None
+
+
+def year_overview(sess: Session, year: int) -> YearOverview:
+    _check_year(year)
+    completeness = sess.execute(select(YearCompleteness).where(YearCompleteness.year == year)).scalar_one_or_none()
+    return YearOverview(year, library_covers(year), completeness, list_overrides(sess, year))
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+def add_override(sess: Session, actor: Actor, day: date, kind: DayKind | str, name: str,
+                 source: str) -> HolidayOverride:
+    """Record that ``day`` is a holiday (放假) or a make-up working day (调休上班)."""
+    _require_provincial(actor)
+    _check_year(day.year)
+    try:
+        kind = DayKind(kind)
+    except ValueError:
+        raise InvalidOverride("请选择“放假”或“调休上班”") from None
+    name = _text(name, "节日名称", NAME_MAX)
+    source = _text(source, "依据", SOURCE_MAX)
+    existing = sess.execute(select(HolidayOverride).where(HolidayOverride.day == day)).scalar_one_or_none()
+    if existing is not None:
+        raise InvalidOverride(f"{_cn(day)}已有维护记录（{existing.kind.label}，{existing.name}）；"
+                              "如需修改，请先删除原记录")
+    override = HolidayOverride(day=day, kind=kind, name=name, source=source,
+                               created_by=actor.account_id)
+    sess.add(override)
+    sess.flush()
+    audit.record(sess, actor, "clocks.override_added", object_type="holiday_override",
+                 object_id=override.id, detail={"day": day.isoformat(), "kind": kind.value, "name": name})
+    return override
+
+
+def remove_override(sess: Session, actor: Actor, override_id: int) -> HolidayOverride:
+    _require_provincial(actor)
+    override = sess.get(HolidayOverride, override_id)
+    if override is None:
+        raise NotFoundError("未找到该节假日维护记录")
+    audit.record(sess, actor, "clocks.override_removed", object_type="holiday_override",
+                 object_id=override.id,
+                 detail={"day": override.day.isoformat(), "kind": override.kind.value, "name": override.name})
+    sess.delete(override)
+    sess.flush()
+    return override
+
+
+def mark_year_complete(sess: Session, actor: Actor, year: int, source: str) -> YearCompleteness:
+    """State that every holiday and make-up working day of ``year`` (a year the library lacks)
+    is in the table: its other days then follow the Monday–Friday rule."""
+    _require_provincial(actor)
+    _check_year(year)
+    source = _text(source, "依据", SOURCE_MAX)
+    if library_covers(year):
+        raise InvalidOverride(f"{year}年的放假安排已包含在系统日历数据中，无需确认；个别日期有误时请录入维护记录更正")
+    if sess.execute(select(YearCompleteness).where(YearCompleteness.year == year)).scalar_one_or_none():
+        raise InvalidOverride(f"{year}年已确认全年安排录入完整")
+    if not any(o.kind is DayKind.HOLIDAY for o in list_overrides(sess, year)):
+        raise InvalidOverride(f"{year}年还没有录入任何放假日期；请先按国务院办公厅的放假安排通知录入放假和调休上班日期")
+    mark = YearCompleteness(year=year, source=source, marked_by=actor.account_id)
+    sess.add(mark)
+    sess.flush()
+    audit.record(sess, actor, "clocks.year_marked_complete", object_type="holiday_year", object_id=year,
+                 detail={"year": year})
+    return mark
+
+
+def unmark_year_complete(sess: Session, actor: Actor, year: int) -> None:
+    """Withdraw the mark: the year is unknown again until it is re-confirmed."""
+    _require_provincial(actor)
+    mark = sess.execute(select(YearCompleteness).where(YearCompleteness.year == year)).scalar_one_or_none()
+    if mark is None:
+        raise NotFoundError(f"{year}年没有“全年安排已录入完整”的确认")
+    sess.delete(mark)
+    sess.flush()
+    audit.record(sess, actor, "clocks.year_unmarked", object_type="holiday_year", object_id=year,
+                 detail={"year": year})
