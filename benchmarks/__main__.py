@@ -2,9 +2,10 @@
 
 import sys
 
-from benchmarks import bench_crypto, bench_personal_data_reads
+from benchmarks import bench_crypto, bench_personal_data_reads, bench_roster_import
 
-BENCHES = {"crypto": bench_crypto.main, "personal-data-reads": bench_personal_data_reads.main}
+BENCHES = {"crypto": bench_crypto.main, "personal-data-reads": bench_personal_data_reads.main,
+           "roster-import": bench_roster_import.main}
 
 
 def main(argv: list[str]) -> int:

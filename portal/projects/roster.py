@@ -5,6 +5,12 @@ the past is kept as declared, but ``cover_from`` is the registration time. Remov
 exit; rows are never deleted, and re-entry opens a new period. A person already on another
 project's active roster is accepted but flagged for the clerk (domain.md §10 audit rule "one
 worker on overlapping project rosters"); the contractor never learns about the other project.
+
+A file import streams: rows are validated one by one and saved in batches of :data:`BATCH_SIZE`
+inside a savepoint of the caller's transaction; what is remembered across rows is only the blind
+index of each ID number seen (for duplicates in the file) and the first errors. One bad row stops
+the inserting but not the checking, and at the end the savepoint is rolled back and the file
+refused, so nothing from a rejected file is half-saved.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,25 +38,33 @@ from portal.errors import ConflictError, NotFoundError, UserInputError
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus, RosterEntry
 from portal.projects.projects import get_project, local_midnight, local_today
 from portal.security.masking import mask_id_number, mask_phone
+from portal.spreadsheets import (
+    FirstRows,
+    RowErrors,
+    cell_text,
+    is_formula_like,
+    is_number,
+    parse_date,
+)
 from portal.web.filters import LOCAL_TZ
 
 #: how far ahead an entry date may be declared
 MAX_DAYS_AHEAD = 30
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PER_PAGE = 50
-_LOOKUP_CHUNK = 500
+#: rows checked against the database and inserted together (one look-up query per batch)
+BATCH_SIZE = 500
 
 
 @dataclass
 class WorkerInput:
-    """One roster line as typed or read from a file (all text, unvalidated)."""
+    """One roster line as typed or read from a file (unvalidated: text, or a cell's number/date)."""
 
-    name: str
-    id_number: str
-    phone: str
-    trade: str
-    team: str
-    entry_date: str | date | datetime | None
+    name: Any
+    id_number: Any
+    phone: Any
+    trade: Any
+    team: Any
+    entry_date: Any
     row_number: int | None = None
 
 
@@ -72,80 +87,58 @@ class RowError:
 
 
 class RosterRejected(UserInputError):
-    """A file (or one worker) with bad rows: nothing was saved."""
+    """A file (or one worker) with bad rows: nothing was saved. ``errors`` are the first ones by row
+    (at most :data:`portal.spreadsheets.MAX_ERRORS_KEPT`), ``total`` how many there were."""
 
-    def __init__(self, errors: list[RowError], message: str | None = None) -> None:
-        super().__init__(message or f"有 {len(errors)} 处错误，文件中的人员均未导入，请修改后重新上传")
+    def __init__(self, errors: list[RowError], message: str | None = None, total: int | None = None) -> None:
+        self.total = len(errors) if total is None else total
+        super().__init__(message or f"有 {self.total} 处错误，文件中的人员均未导入，请修改后重新上传")
         self.errors = errors
 
 
 # --- validation of one line -------------------------------------------------------------------
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def parse_entry_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    if not text:
+    if not cell_text(value) and not isinstance(value, date):
         raise ValueError("请填写进场日期")
-    for sep in ("-", "/", ".", "年"):
-        text = text.replace(sep, "-")
-    text = text.replace("月", "-").replace("日", "").strip("-")
-    parts = text.split("-")
-    if len(parts) == 1 and len(text) == 8 and text.isdigit():
-        parts = [text[:4], text[4:6], text[6:]]
     try:
-        year, month, day = (int(p) for p in parts)
-        return date(year, month, day)
-    except (ValueError, TypeError):
+        return parse_date(value)
+    except ValueError:
         raise ValueError("进场日期格式不正确，应为 2024-03-01 这样的日期") from None
-
-
-def is_formula_like(value: str) -> bool:
-    """A cell a spreadsheet would run as a formula (CSV/formula injection)."""
-    stripped = value.strip()
-    return value[:1] in ("\t", "\r") or (bool(stripped) and stripped[0] in FORMULA_PREFIXES)
 
 
 def clean_worker(raw: WorkerInput, project: Project, today: date) -> CleanWorker:
     """Validate one line; raises ValueError with a Chinese reason."""
     for label, value in (("姓名", raw.name), ("身份证号码", raw.id_number), ("手机号码", raw.phone),
                          ("工种", raw.trade), ("班组", raw.team), ("进场日期", raw.entry_date)):
-        if isinstance(value, str) and is_formula_like(value):
+        if is_formula_like(value):
             raise ValueError(f"{label}以“{value.strip()[:1] or '制表符'}”开头，可能是表格公式，已拒绝；"
                              "请删除开头的符号后重新上传")
-    name = _text(raw.name)
+    name = cell_text(raw.name)
     if not name:
         raise ValueError("请填写姓名")
     if len(name) > 50:
         raise ValueError("姓名过长")
+    if is_number(raw.id_number):
+        raise ValueError("身份证号码：请将该列设为文本格式后重新填写（数字格式会丢失末几位）")
     try:
-        id_number = normalise_id_number(_text(raw.id_number))
+        id_number = normalise_id_number(cell_text(raw.id_number))
     except IdentifierError as exc:
         raise ValueError(f"身份证号码：{exc}") from None
-    phone_text = _text(raw.phone)
+    phone_text = cell_text(raw.phone)
     phone = None
     if phone_text:
         try:
             phone = normalise_phone(phone_text)
         except IdentifierError as exc:
             raise ValueError(f"手机号码：{exc}") from None
-    trade = _text(raw.trade)
+    trade = cell_text(raw.trade)
     if not trade:
         raise ValueError("请填写工种")
     if len(trade) > 50:
         raise ValueError("工种不能超过50个字")
-    team = _text(raw.team) or None
+    team = cell_text(raw.team) or None
     if team and len(team) > 100:
         raise ValueError("班组不能超过100个字")
     entry = parse_entry_date(raw.entry_date)
@@ -179,46 +172,52 @@ def _insured_project(sess: Session, actor: Actor, project_id: int) -> Project:
 
 
 def _persons_by_hash(sess: Session, hashes: list[str]) -> dict[str, Person]:
-    found: dict[str, Person] = {}
-    for i in range(0, len(hashes), _LOOKUP_CHUNK):
-        chunk = hashes[i:i + _LOOKUP_CHUNK]
-        for person in sess.execute(select(Person).where(Person.id_number_hash.in_(chunk))).scalars():
-            found[person.id_number_hash] = person
-    return found
+    """One query for a batch (callers pass at most :data:`BATCH_SIZE` hashes)."""
+    if not hashes:
+        return {}
+    return {p.id_number_hash: p for p in sess.execute(select(Person).where(Person.id_number_hash.in_(hashes))).scalars()}
 
 
-def _active_elsewhere(sess: Session, project: Project, person_ids: list[int]) -> tuple[set[int], set[int]]:
+def _active_rosters(sess: Session, project: Project, person_ids: list[int]) -> tuple[set[int], set[int]]:
     """(on this project's active roster, on another insured project's active roster)."""
     here: set[int] = set()
     elsewhere: set[int] = set()
-    for i in range(0, len(person_ids), _LOOKUP_CHUNK):
-        chunk = person_ids[i:i + _LOOKUP_CHUNK]
-        rows = sess.execute(select(RosterEntry.person_id, RosterEntry.project_id)
-                            .join(Project, Project.id == RosterEntry.project_id)
-                            .where(RosterEntry.person_id.in_(chunk), RosterEntry.exited_at.is_(None),
-                                   Project.status.in_(INSURED_STATUSES))).all()
-        for person_id, project_id in rows:
-            (here if project_id == project.id else elsewhere).add(person_id)
+    if not person_ids:
+        return here, elsewhere
+    rows = sess.execute(select(RosterEntry.person_id, RosterEntry.project_id)
+                        .join(Project, Project.id == RosterEntry.project_id)
+                        .where(RosterEntry.person_id.in_(person_ids), RosterEntry.exited_at.is_(None),
+                               Project.status.in_(INSURED_STATUSES))).all()
+    for person_id, project_id in rows:
+        (here if project_id == project.id else elsewhere).add(person_id)
     return here, elsewhere
 
 
-def _save(sess: Session, actor: Actor, project: Project, workers: list[CleanWorker],
-          batch: str | None) -> tuple[list[RosterEntry], list[RowError]]:
-    """Check against the database and insert; returns (entries, errors). Inserts nothing if any
-    row is refused."""
+@dataclass
+class _Checked:
+    """A batch checked against the database: who exists, who is on another site, what is wrong."""
+
+    persons: dict[str, Person]
+    elsewhere: set[int]
+    errors: list[RowError]
+
+
+def _check(sess: Session, project: Project, workers: list[CleanWorker]) -> _Checked:
     persons = _persons_by_hash(sess, [w.id_hash for w in workers])
-    errors: list[RowError] = []
+    here, elsewhere = _active_rosters(sess, project, [p.id for p in persons.values()])
+    errors = []
     for w in workers:
         person = persons.get(w.id_hash)
         if person is not None and person.name != w.name:
             errors.append(RowError(w.row_number, "姓名与身份证号码不符，请核对"))
-    here, elsewhere = _active_elsewhere(sess, project, [p.id for p in persons.values()])
-    for w in workers:
-        person = persons.get(w.id_hash)
         if person is not None and person.id in here:
             errors.append(RowError(w.row_number, "该人员已在本项目名册中（在册），无需重复登记"))
-    if errors:
-        return [], sorted(errors, key=lambda e: e.row_number or 0)
+    return _Checked(persons, elsewhere, errors)
+
+
+def _insert(sess: Session, project: Project, workers: list[CleanWorker], checked: _Checked,
+            batch: str | None) -> list[RosterEntry]:
+    persons = checked.persons
     new_persons = [Person(name=w.name, id_number=w.id_number, id_number_hash=w.id_hash)
                    for w in workers if w.id_hash not in persons]
     if new_persons:
@@ -226,17 +225,15 @@ def _save(sess: Session, actor: Actor, project: Project, workers: list[CleanWork
         sess.flush()
         persons.update({p.id_number_hash: p for p in new_persons})
     now = utcnow()
-    entries = []
-    for w in workers:
-        person = persons[w.id_hash]
-        entries.append(RosterEntry(
-            project_id=project.id, person_id=person.id, name=w.name, phone=w.phone,
-            phone_hash=phone_hash(w.phone) if w.phone else None, trade=w.trade, team=w.team,
-            declared_entry_date=w.entry_date, cover_from=cover_from(w.entry_date, now),
-            overlap_flag=person.id in elsewhere, import_batch=batch, created_at=now))
+    entries = [RosterEntry(
+        project_id=project.id, person_id=persons[w.id_hash].id, name=w.name, phone=w.phone,
+        phone_hash=phone_hash(w.phone) if w.phone else None, trade=w.trade, team=w.team,
+        declared_entry_date=w.entry_date, cover_from=cover_from(w.entry_date, now),
+        overlap_flag=persons[w.id_hash].id in checked.elsewhere, import_batch=batch, created_at=now)
+        for w in workers]
     sess.add_all(entries)
     sess.flush()
-    return entries, []
+    return entries
 
 
 def add_worker(sess: Session, actor: Actor, project_id: int, raw: WorkerInput) -> RosterEntry:
@@ -246,10 +243,10 @@ def add_worker(sess: Session, actor: Actor, project_id: int, raw: WorkerInput) -
         worker = clean_worker(raw, project, local_today())
     except ValueError as exc:
         raise RosterRejected([RowError(None, str(exc))], str(exc)) from None
-    entries, errors = _save(sess, actor, project, [worker], None)
-    if errors:
-        raise RosterRejected(errors, errors[0].message)
-    entry = entries[0]
+    checked = _check(sess, project, [worker])
+    if checked.errors:
+        raise RosterRejected(checked.errors, checked.errors[0].message)
+    entry = _insert(sess, project, [worker], checked, None)[0]
     audit.record(sess, actor, "project.roster_add", object_type="roster_entry", object_id=entry.id,
                  city_code=project.city_code,
                  detail={"project_id": project.id, "fields": ["name", "id_number"] + (["phone"] if worker.phone else []),
@@ -265,45 +262,71 @@ class ImportOutcome:
     batch: str
 
 
+@dataclass
+class _Import:
+    """What an import remembers across rows: small, whatever the file's size."""
+
+    project: Project
+    batch: str
+    errors: RowErrors = field(default_factory=RowErrors)
+    first_rows: FirstRows = field(default_factory=FirstRows)  #: ID blind index -> first row number
+    pending: list[CleanWorker] = field(default_factory=list)
+    imported: int = 0
+    flagged: int = 0
+
+    def save_pending(self, sess: Session) -> None:
+        """Check the pending batch against the database; insert it while the file is still clean."""
+        checked = _check(sess, self.project, self.pending)
+        for error in checked.errors:
+            self.errors.add(error.row_number, error.message)
+        if not self.errors:
+            entries = _insert(sess, self.project, self.pending, checked, self.batch)
+            self.imported += len(entries)
+            self.flagged += sum(1 for e in entries if e.overlap_flag)
+        self.pending = []
+
+
 def import_workers(sess: Session, actor: Actor, project_id: int, rows: Iterable[WorkerInput], *,
                    max_rows: int) -> ImportOutcome:
-    """All or nothing: every bad row is reported (row number + reason) and nothing is saved."""
+    """All or nothing: every bad row is reported (row number + reason) and nothing is saved.
+
+    Rows are read lazily and saved in batches inside a savepoint; after the first bad row the
+    rest is still checked (so every bad row is reported) but no longer inserted, and the savepoint
+    is rolled back before :class:`RosterRejected` is raised."""
     project = _insured_project(sess, actor, project_id)
     today = local_today()
-    errors: list[RowError] = []
-    workers: list[CleanWorker] = []
-    first_row: dict[str, int] = {}
+    state = _Import(project, uuid.uuid4().hex[:16])
     count = 0
-    for raw in rows:
-        count += 1
-        if count > max_rows:
-            raise RosterRejected([RowError(raw.row_number, f"文件超过 {max_rows} 行，请分成几个文件上传")],
-                                 f"文件超过 {max_rows} 行，请分成几个文件上传；本次未导入任何人员")
-        try:
-            worker = clean_worker(raw, project, today)
-        except ValueError as exc:
-            errors.append(RowError(raw.row_number, str(exc)))
-            continue
-        if worker.id_hash in first_row:
-            errors.append(RowError(raw.row_number, f"身份证号码与第 {first_row[worker.id_hash]} 行重复"))
-            continue
-        first_row[worker.id_hash] = raw.row_number or 0
-        workers.append(worker)
-    if count == 0:
-        raise RosterRejected([RowError(None, "文件中没有人员数据（第一行应为表头）")], "文件中没有人员数据")
-    if errors:
-        raise RosterRejected(errors)
-    batch = uuid.uuid4().hex[:16]
-    entries, errors = _save(sess, actor, project, workers, batch)
-    if errors:
-        raise RosterRejected(errors)
-    flagged = sum(1 for e in entries if e.overlap_flag)
+    with sess.begin_nested():
+        for raw in rows:
+            count += 1
+            if count > max_rows:
+                raise RosterRejected([RowError(raw.row_number, f"文件超过 {max_rows} 行，请分成几个文件上传")],
+                                     f"文件超过 {max_rows} 行，请分成几个文件上传；本次未导入任何人员")
+            try:
+                worker = clean_worker(raw, project, today)
+            except ValueError as exc:
+                state.errors.add(raw.row_number, str(exc))
+                continue
+            earlier = state.first_rows.earlier(worker.id_hash, raw.row_number or 0)
+            if earlier is not None:
+                state.errors.add(raw.row_number, f"身份证号码与第 {earlier} 行重复")
+                continue
+            state.pending.append(worker)
+            if len(state.pending) >= BATCH_SIZE:
+                state.save_pending(sess)
+        if state.pending:
+            state.save_pending(sess)
+        if count == 0:
+            raise RosterRejected([RowError(None, "文件中没有人员数据（第一行应为表头）")], "文件中没有人员数据")
+        if state.errors:
+            raise RosterRejected([RowError(n, m) for n, m in state.errors.first()], total=state.errors.total)
     audit.record(sess, actor, "project.roster_import", object_type="project", object_id=project.id,
                  city_code=project.city_code,
-                 detail={"batch": batch, "rows": len(entries), "flagged": flagged,
+                 detail={"batch": state.batch, "rows": state.imported, "flagged": state.flagged,
                          "fields": ["name", "id_number", "phone"]})
     sess.flush()
-    return ImportOutcome(len(entries), flagged, batch)
+    return ImportOutcome(state.imported, state.flagged, state.batch)
 
 
 def remove_worker(sess: Session, actor: Actor, project_id: int, entry_id: int, *, exit_date: date) -> RosterEntry:

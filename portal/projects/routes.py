@@ -214,7 +214,7 @@ def _render_roster(project_id: int, status: int = 200, **extra):
     with separate_transaction() as sess:  # the read of ID and phone numbers is audited first
         data = roster.read_roster(sess, g.actor, project_id, page=page, show=show)
     context = dict(data=data, p=data.project, show=show, worker_form=WorkerForm(), upload_form=RosterUploadForm(prefix="upload"),
-                   exit_form=ExitForm(), import_errors=None, max_rows=roster_import.MAX_ROWS,
+                   exit_form=ExitForm(), import_errors=None, error_total=0, max_rows=roster_import.MAX_ROWS,
                    staff=g.actor.role in STAFF, today=projects.local_today())
     context.update(extra)
     return render_partial_or_page("projects/roster.html", "projects/_roster_table.html", "roster-table",
@@ -266,7 +266,7 @@ def import_roster(project_id: int):
         rows = roster_import.read_upload(upload.filename, upload.read(roster_import.MAX_BYTES + 1))
         outcome = roster.import_workers(db_session(), g.actor, project_id, rows, max_rows=roster_import.MAX_ROWS)
     except roster.RosterRejected as exc:
-        return _render_roster(project_id, 422, upload_form=form, import_errors=exc.errors,
+        return _render_roster(project_id, 422, upload_form=form, import_errors=exc.errors, error_total=exc.total,
                               roster_error=exc.message)
     except DomainError as exc:
         if exc.status == 404:

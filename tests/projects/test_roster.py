@@ -169,9 +169,9 @@ def test_file_level_refusals():
         roster_import.read_upload("a.csv", b"x" * (roster_import.MAX_BYTES + 1))
     with pytest.raises(roster_import.ImportFileError, match=".xlsx 或 .csv"):
         roster_import.read_upload("a.xls", b"abc")
-    with pytest.raises(roster_import.ImportFileError, match="表头缺少"):
+    with pytest.raises(roster_import.ImportFileError, match="表头不正确"):
         list(roster_import.read_upload("a.csv", "名字,号码\n张三,1\n".encode()))
-    with pytest.raises(roster_import.ImportFileError, match="无法读取"):
+    with pytest.raises(roster_import.ImportFileError, match="不是有效的 .xlsx|无法读取"):
         list(roster_import.read_upload("a.xlsx", b"not a zip"))
 
 
