@@ -4,13 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from portal.web.fields import strip
 
 
 class BankAccountForm(FlaskForm):
-    bank_name = StringField("开户银行", filters=[_strip],
+    bank_name = StringField("开户银行", filters=[strip],
                             validators=[DataRequired("请填写开户银行"), Length(max=100, message="开户银行名称过长")])
-    account_number = StringField("银行账号", filters=[_strip],
+    account_number = StringField("银行账号", filters=[strip],
                                  validators=[DataRequired("请填写银行账号")])

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
-
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.clocks.calendar import DAY_KIND_LABELS
 from portal.clocks.service import NAME_MAX, SOURCE_MAX
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class LocalDateField(DateField):
-    """A calendar date typed as 2027-01-01, with a Chinese message when it is not one."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = datetime.datetime.strptime(valuelist[0].strip(), "%Y-%m-%d").date()
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text}不是有效日期，请按 2027-01-01 的格式填写") from None
+from portal.web.fields import LocalDateField, strip
 
 
 class ChoiceField(SelectField):
@@ -44,16 +22,16 @@ class OverrideForm(FlaskForm):
     day = LocalDateField("日期", validators=[InputRequired("请填写日期")])
     kind = ChoiceField("类型", choices=[SelectChoice(k.value, label) for k, label in DAY_KIND_LABELS.items()],
                        validators=[DataRequired("请选择类型")])
-    name = StringField("节日名称", filters=[_strip],
+    name = StringField("节日名称", filters=[strip],
                        validators=[DataRequired("请填写节日名称"),
                                    Length(max=NAME_MAX, message=f"节日名称不能超过{NAME_MAX}个字")])
-    source = StringField("依据", filters=[_strip],
+    source = StringField("依据", filters=[strip],
                          validators=[DataRequired("请填写依据"),
                                      Length(max=SOURCE_MAX, message=f"依据不能超过{SOURCE_MAX}个字")])
 
 
 class YearCompleteForm(FlaskForm):
-    source = StringField("依据", filters=[_strip],
+    source = StringField("依据", filters=[strip],
                          validators=[DataRequired("请填写依据（放假安排通知的名称和文号）"),
                                      Length(max=SOURCE_MAX, message=f"依据不能超过{SOURCE_MAX}个字")])
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -20,27 +18,7 @@ from wtforms.validators import (
 from portal.enrollment.models import InsuranceType, UnitStatus
 from portal.enrollment.premiums import CLASS_NAMES
 from portal.regions import province
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class LocalDateField(DateField):
-    """A calendar date typed as 2026-01-31 (Beijing date), with a Chinese message."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = datetime.datetime.strptime(valuelist[0].strip(), "%Y-%m-%d").date()
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text}格式不正确，请按 2026-01-31 的格式填写") from None
+from portal.web.fields import LocalDateField, strip
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -56,18 +34,18 @@ class ChoiceField(SelectField):
 
 
 class UnitForm(FlaskForm):
-    uscc = StringField("统一社会信用代码", filters=[_strip], validators=[DataRequired("请填写统一社会信用代码")])
-    name = StringField("单位名称", filters=[_strip],
+    uscc = StringField("统一社会信用代码", filters=[strip], validators=[DataRequired("请填写统一社会信用代码")])
+    name = StringField("单位名称", filters=[strip],
                        validators=[DataRequired("请填写单位名称"), Length(max=200, message="单位名称不能超过200个字")])
-    address = StringField("单位地址", filters=[_strip],
+    address = StringField("单位地址", filters=[strip],
                           validators=[DataRequired("请填写单位地址"), Length(max=300, message="单位地址不能超过300个字")])
-    county_code = StringField("所在县（区）行政区划代码", filters=[_strip],
+    county_code = StringField("所在县（区）行政区划代码", filters=[strip],
                               validators=[DataRequired("请填写所在县（区）行政区划代码")])
-    industry_code = StringField("国民经济行业分类代码", filters=[_strip],
+    industry_code = StringField("国民经济行业分类代码", filters=[strip],
                                 validators=[DataRequired("请填写国民经济行业分类代码")])
-    contact_name = StringField("联系人", filters=[_strip],
+    contact_name = StringField("联系人", filters=[strip],
                                validators=[DataRequired("请填写联系人"), Length(max=100, message="联系人不能超过100个字")])
-    contact_phone = StringField("联系人手机号码", filters=[_strip], validators=[DataRequired("请填写联系人手机号码")])
+    contact_phone = StringField("联系人手机号码", filters=[strip], validators=[DataRequired("请填写联系人手机号码")])
 
 
 class SubmitForm(FlaskForm):
@@ -84,7 +62,7 @@ class ApproveForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
-    reasons = TextAreaField("退回原因", filters=[_strip],
+    reasons = TextAreaField("退回原因", filters=[strip],
                             validators=[DataRequired("请填写退回原因，告诉单位需要补正什么"),
                                         Length(max=2000, message="退回原因不能超过2000个字")])
 
@@ -93,18 +71,18 @@ TYPE_CHOICES = [(t.value, t.label) for t in InsuranceType]
 
 
 class MemberForm(FlaskForm):
-    name = StringField("姓名", filters=[_strip],
+    name = StringField("姓名", filters=[strip],
                        validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名不能超过100个字")])
     id_number = StringField("身份证号码", validators=[DataRequired("请填写身份证号码")])
-    phone = StringField("手机号码（选填）", filters=[_strip], validators=[Optional()])
-    wage_base = StringField("月缴费工资基数（元）", filters=[_strip], validators=[DataRequired("请填写月缴费工资基数")])
+    phone = StringField("手机号码（选填）", filters=[strip], validators=[Optional()])
+    wage_base = StringField("月缴费工资基数（元）", filters=[strip], validators=[DataRequired("请填写月缴费工资基数")])
     start_date = LocalDateField("参保日期", validators=[InputRequired("请填写参保日期")])
     insurance_type = ChoiceField("参保类型", choices=options(TYPE_CHOICES), default=InsuranceType.REGULAR.value,
                                  validators=[DataRequired("请选择参保类型")])
 
 
 class WageForm(FlaskForm):
-    wage_base = StringField("新的月缴费工资基数（元）", filters=[_strip],
+    wage_base = StringField("新的月缴费工资基数（元）", filters=[strip],
                             validators=[DataRequired("请填写月缴费工资基数")])
 
 
@@ -124,9 +102,9 @@ class InboxFilterForm(FlaskForm):
     status = ChoiceField("状态", validators=[Optional()],
                          choices=options([("all", "全部状态")] + [(s.value, s.label) for s in UnitStatus
                                                                 if s is not UnitStatus.DRAFT]))
-    county_code = StringField("县（区）代码", filters=[_strip], validators=[Optional(), Length(
+    county_code = StringField("县（区）代码", filters=[strip], validators=[Optional(), Length(
         min=6, max=6, message="县（区）代码应为6位数字")])
-    q = StringField("单位名称或信用代码", filters=[_strip], validators=[Optional(), Length(max=100)])
+    q = StringField("单位名称或信用代码", filters=[strip], validators=[Optional(), Length(max=100)])
     page = IntegerField("页码", default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
 
     def __init__(self, *args, **kwargs):

@@ -10,10 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.money import MoneyError, parse_amount
 from portal.projects.models import PremiumBasis, ProjectStatus
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from portal.web.fields import strip
 
 
 class _Money:
@@ -36,14 +33,14 @@ def _date(label: str, required: bool = True) -> DateField:
 
 
 class ProjectForm(FlaskForm):
-    name = StringField("项目名称", filters=[_strip],
+    name = StringField("项目名称", filters=[strip],
                        validators=[DataRequired("请填写项目名称"), Length(max=200, message="项目名称不能超过200个字")])
-    county_code = StringField("项目所在县（市、区）行政区划代码", filters=[_strip],
+    county_code = StringField("项目所在县（市、区）行政区划代码", filters=[strip],
                               validators=[DataRequired("请填写项目所在县（市、区）行政区划代码")])
-    permit_number = StringField("施工许可证号", filters=[_strip],
+    permit_number = StringField("施工许可证号", filters=[strip],
                                 validators=[Optional(), Length(max=64, message="施工许可证号不能超过64个字符")])
-    contract_price = StringField("工程合同价（元）", filters=[_strip], validators=[_Money("工程合同价")])
-    installation_cost = StringField("建筑安装工程费（元）", filters=[_strip],
+    contract_price = StringField("工程合同价（元）", filters=[strip], validators=[_Money("工程合同价")])
+    installation_cost = StringField("建筑安装工程费（元）", filters=[strip],
                                     validators=[_Money("建筑安装工程费", required=False)])
     planned_start = _date("计划开工日期")
     planned_end = _date("计划竣工日期")
@@ -66,19 +63,19 @@ class CompleteForm(FlaskForm):
 
 
 class PriceForm(FlaskForm):
-    contract_price = StringField("变更后的工程合同价（元）", filters=[_strip], validators=[_Money("工程合同价")])
-    installation_cost = StringField("变更后的建筑安装工程费（元）", filters=[_strip],
+    contract_price = StringField("变更后的工程合同价（元）", filters=[strip], validators=[_Money("工程合同价")])
+    installation_cost = StringField("变更后的建筑安装工程费（元）", filters=[strip],
                                     validators=[_Money("建筑安装工程费", required=False)])
 
 
 class ExtendForm(FlaskForm):
     planned_end = _date("新的计划竣工日期")
-    reason = StringField("延期原因", filters=[_strip],
+    reason = StringField("延期原因", filters=[strip],
                          validators=[DataRequired("请填写延期原因"), Length(max=200, message="延期原因不能超过200个字")])
 
 
 class PermitForm(FlaskForm):
-    permit_number = StringField("施工许可证号", filters=[_strip],
+    permit_number = StringField("施工许可证号", filters=[strip],
                                 validators=[DataRequired("请填写施工许可证号"), Length(max=64, message="施工许可证号不能超过64个字符")])
 
 
@@ -88,11 +85,11 @@ class BasisForm(FlaskForm):
 
 
 class WorkerForm(FlaskForm):
-    name = StringField("姓名", filters=[_strip], validators=[DataRequired("请填写姓名"), Length(max=50, message="姓名过长")])
-    id_number = StringField("身份证号码", filters=[_strip], validators=[DataRequired("请填写身份证号码")])
-    phone = StringField("手机号码", filters=[_strip], validators=[Optional()])
-    trade = StringField("工种", filters=[_strip], validators=[DataRequired("请填写工种"), Length(max=50, message="工种不能超过50个字")])
-    team = StringField("班组", filters=[_strip], validators=[Optional(), Length(max=100, message="班组不能超过100个字")])
+    name = StringField("姓名", filters=[strip], validators=[DataRequired("请填写姓名"), Length(max=50, message="姓名过长")])
+    id_number = StringField("身份证号码", filters=[strip], validators=[DataRequired("请填写身份证号码")])
+    phone = StringField("手机号码", filters=[strip], validators=[Optional()])
+    trade = StringField("工种", filters=[strip], validators=[DataRequired("请填写工种"), Length(max=50, message="工种不能超过50个字")])
+    team = StringField("班组", filters=[strip], validators=[Optional(), Length(max=100, message="班组不能超过100个字")])
     entry_date = _date("进场日期")
 
 
@@ -113,10 +110,10 @@ class InboxFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField("状态", choices=STATUS_CHOICES, validators=[Optional()])
-    county = StringField("县（市、区）代码", filters=[_strip],
+    county = StringField("县（市、区）代码", filters=[strip],
                          validators=[Optional(), Length(min=6, max=6, message="县（市、区）代码应为6位数字")])
-    name = StringField("项目名称包含", filters=[_strip], validators=[Optional(), Length(max=100, message="项目名称过长")])
-    city = StringField("地市代码", filters=[_strip],
+    name = StringField("项目名称包含", filters=[strip], validators=[Optional(), Length(max=100, message="项目名称过长")])
+    city = StringField("地市代码", filters=[strip],
                        validators=[Optional(), Length(min=6, max=6, message="地市代码应为6位数字")])
     page = IntegerField("页码", validators=[Optional()])
 

@@ -81,7 +81,7 @@ def test_mark_and_unmark_a_year(app, client, login_as):
 
 
 @pytest.mark.parametrize("fields,message", [
-    ({"day": "2027-02-30"}, "日期不是有效日期"),
+    ({"day": "2027-02-30"}, "日期格式不正确"),
     ({"day": ""}, "请填写日期"),
     ({"kind": "maybe"}, "请选择类型"),
     ({"name": ""}, "请填写节日名称"),
