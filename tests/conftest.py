@@ -25,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal import create_app, migrate
+from portal.auth.roles import Actor
 from portal.auth.session_store import token_id
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -232,3 +233,44 @@ def live_stack(database_url, tmp_path, app_overrides):
                              key_dir=tmp_path / "sandbox-keys")
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def sess(app):
+    """A session on the app's database for service-level tests (rolled back at the end)."""
+    with app.app_context():
+        session = app.extensions["portal.database"].sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+
+@pytest.fixture
+def actor_for(app) -> Callable[[str], Actor]:
+    """``actor_for("employer")``: sign a demo login in (committed, as the OIDC callback would) and
+    return its Actor; cached per test. Accepts role names or demo usernames."""
+    from portal.accounts import service as accounts
+    from portal.demo import DEMO_LOGIN_FOR_ROLE, demo_identity, load_staff_register
+    from portal.web.hooks import actor_from_session
+
+    cache: dict = {}
+
+    def _actor(who: str):
+        if who not in cache:
+            username = DEMO_LOGIN_FOR_ROLE.get(who, who)
+            with app.extensions["portal.database"].write_transaction() as s:
+                load_staff_register(s)
+                snapshot = accounts.sign_in(s, demo_identity(username), "127.0.0.1", "test")
+            cache[who] = actor_from_session(snapshot, "127.0.0.1", "test")
+        return cache[who]
+
+    return _actor
+
+
+def sign_in_up_front(actor_for, *who: str):
+    """On SQLite a sign-in waits for an open test session's write lock: sign in before it opens."""
+    for name in who:
+        actor_for(name)
+    return actor_for

@@ -8,26 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.auth.roles import Actor, Role
 from portal.db import utcnow
-
-
-@pytest.fixture
-def actor_for(app):
-    """``actor_for("employer")``: sign the demo identity in (as the login does) and return its Actor."""
-    from portal.accounts import service as accounts
-    from portal.demo import DEMO_LOGIN_FOR_ROLE, demo_identity, load_staff_register
-
-    def _actor(who: str) -> Actor:
-        database = app.extensions["portal.database"]
-        with database.write_transaction() as sess:
-            load_staff_register(sess)
-            snap = accounts.sign_in(sess, demo_identity(DEMO_LOGIN_FOR_ROLE.get(who, who)), "127.0.0.1", "test")
-        return Actor(role=Role(snap["role"]), account_id=snap["account_id"], display_name=snap["display_name"],
-                     city_code=snap.get("city_code"), person_id=snap.get("person_id"),
-                     organisation_id=snap.get("organisation_id"), office=snap.get("office"))
-
-    return _actor
 
 
 @pytest.fixture
