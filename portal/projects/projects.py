@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
@@ -137,6 +138,25 @@ def _next_code(sess: Session, city_code: str, year: int) -> str:
     return f"{prefix}{seq:05d}"
 
 
+CODE_ATTEMPTS = 5
+
+
+def _insert_with_code(sess: Session, project: Project, city_code: str, year: int) -> None:
+    """Give the project the next free code and insert it. Two contractors enrolling in the same
+    city at the same moment (PostgreSQL) may compute the same code: the loser retries in a
+    savepoint with the code the winner left free, instead of failing."""
+    for attempt in range(CODE_ATTEMPTS):
+        project.code = _next_code(sess, city_code, year)
+        try:
+            with sess.begin_nested():
+                sess.add(project)
+                sess.flush()
+            return
+        except IntegrityError:
+            if attempt == CODE_ATTEMPTS - 1:
+                raise ConflictError("项目编号分配冲突，请稍后重新提交") from None
+
+
 # --- contractor actions ----------------------------------------------------------------------
 
 
@@ -156,14 +176,13 @@ def enroll_project(sess: Session, actor: Actor, *, name: str, county_code: str,
         raise UserInputError("建筑安装工程费应大于0，没有可不填")
     quote(contract_price, planned_start)  # refuses a start date the rate does not cover
     project = Project(
-        code=_next_code(sess, city_code, planned_start.year), organisation_id=actor.organisation_id,
+        code="", organisation_id=actor.organisation_id,
         name=name, county_code=county_code.strip(), city_code=city_code,
         permit_number=_clean_permit(permit_number), contract_price=contract_price,
         installation_cost=installation_cost, premium_basis=PremiumBasis.CONTRACT_PRICE,
         planned_start=planned_start, planned_end=planned_end, status=ProjectStatus.DRAFT,
         premium_billed=Decimal("0.00"))
-    sess.add(project)
-    sess.flush()
+    _insert_with_code(sess, project, city_code, planned_start.year)
     _record(sess, actor, project, "project.enroll", f"填写项目参保登记（项目编号 {project.code}）",
             code=project.code)
     sess.flush()
