@@ -67,7 +67,8 @@ def _enforce_access_policy():
     if policy is None:
         log.error("access.no_policy", endpoint=request.endpoint)
         abort(403)
-    staff_net = metrics.address_in_networks(request.remote_addr, settings().metrics_allowed_networks)
+    staff_net = policy.network_restricted and metrics.address_in_networks(
+        request.remote_addr, settings().metrics_allowed_networks)
     decision = policy.decide(g.actor, staff_net)
     if decision is Decision.ALLOW:
         return None

@@ -71,3 +71,22 @@ def employer(org) -> Actor:
 def paid_calls() -> list[int]:
     PAID_CALLS.clear()
     return PAID_CALLS
+
+
+@pytest.fixture
+def live_employer(app, login_as, csrf_token, live_stack):
+    """A ``requests`` session signed in as the demo employer on the live portal, carrying its
+    CSRF token (``.csrf``), organisation id and Actor."""
+    import requests
+
+
+    flask_client = app.test_client()
+    snapshot = login_as(flask_client, "employer")
+    http = requests.Session()
+    http.cookies.set(app.config["SESSION_COOKIE_NAME"],
+                     flask_client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
+    http.csrf = csrf_token(flask_client)
+    http.organisation_id = snapshot["organisation_id"]
+    http.actor = Actor(role=Role.EMPLOYER, account_id=snapshot["account_id"],
+                       display_name=snapshot["display_name"], organisation_id=snapshot["organisation_id"])
+    return http

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from adapters.tax_collection import signing
 from portal.audit import service as audit
 from portal.audit.models import AuditEvent
-from portal.auth.roles import Actor, Role
+from portal.auth.roles import Actor
 from portal.config import load_defaults
 from portal.payments import service
 from portal.payments.models import Bill, BillStatus, PaymentNotice
@@ -45,20 +45,6 @@ CONCURRENT = 8
 @pytest.fixture
 def app_overrides():
     return {"tax_platform_timeout_seconds": 5}
-
-
-@pytest.fixture
-def http(app, login_as, csrf_token, live_stack):
-    """A requests session signed in as the demo employer on the live portal."""
-    flask_client = app.test_client()
-    snapshot = login_as(flask_client, "employer")
-    session = requests.Session()
-    session.cookies.set(app.config["SESSION_COOKIE_NAME"],
-                        flask_client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
-    session.csrf = csrf_token(flask_client)
-    session.actor = Actor(role=Role.EMPLOYER, account_id=snapshot["account_id"],
-                          display_name=snapshot["display_name"], organisation_id=snapshot["organisation_id"])
-    return session
 
 
 def _database(stack):
@@ -97,38 +83,38 @@ def _timed_audit_write(stack) -> float:
 # --- the actions that wait for the platform ------------------------------------------------------
 
 
-def _submit_project(stack, http):
+def _submit_project(stack, live_employer):
     """The contractor submits a project: the premium bill is issued, its reference requested."""
     from portal.projects import projects
 
     with stack.app.app_context(), _database(stack).write_transaction() as sess:
         project_id = projects.enroll_project(
-            sess, http.actor, name="合肥市并发测试项目", county_code="340111", permit_number=None,
+            sess, live_employer.actor, name="合肥市并发测试项目", county_code="340111", permit_number=None,
             contract_price=Decimal("1000000.00"), installation_cost=None, planned_start=date(2026, 1, 1),
             planned_end=date(2027, 12, 31)).id
 
     def act():
-        answer = http.post(f"{stack.portal_url}/projects/{project_id}/submit", data={"csrf_token": http.csrf},
+        answer = live_employer.post(f"{stack.portal_url}/projects/{project_id}/submit", data={"csrf_token": live_employer.csrf},
                            allow_redirects=False, timeout=20)
         assert answer.status_code == 303, answer.text
 
     def check():
         with _database(stack).read_session() as sess:
-            bills = service.bills_for(sess, http.actor, "project", project_id)
+            bills = service.bills_for(sess, live_employer.actor, "project", project_id)
         assert len(bills) == 1 and bills[0].status is BillStatus.ISSUED
         assert bills[0].payment_reference in stack.tax_state.orders
 
     return act, check
 
 
-def _pay_without_reference(stack, http):
+def _pay_without_reference(stack, live_employer):
     stack.tax_state.api_unavailable = True
-    bill_id = _issue(stack, http.actor)
+    bill_id = _issue(stack, live_employer.actor)
     assert _bill(stack, bill_id).payment_reference is None
     stack.tax_state.api_unavailable = False
 
     def act():
-        answer = http.post(f"{stack.portal_url}/payments/bills/{bill_id}/pay", data={"csrf_token": http.csrf},
+        answer = live_employer.post(f"{stack.portal_url}/payments/bills/{bill_id}/pay", data={"csrf_token": live_employer.csrf},
                            allow_redirects=False, timeout=20)
         assert answer.status_code == 303 and answer.headers["Location"].startswith(stack.tax_url), answer.text
 
@@ -139,13 +125,13 @@ def _pay_without_reference(stack, http):
     return act, check
 
 
-def _refresh(stack, http):
-    bill_id = _issue(stack, http.actor)
+def _refresh(stack, live_employer):
+    bill_id = _issue(stack, live_employer.actor)
     assert _bill(stack, bill_id).payment_reference
 
     def act():
-        answer = http.post(f"{stack.portal_url}/payments/bills/{bill_id}/refresh",
-                           data={"csrf_token": http.csrf}, timeout=20)
+        answer = live_employer.post(f"{stack.portal_url}/payments/bills/{bill_id}/refresh",
+                           data={"csrf_token": live_employer.csrf}, timeout=20)
         assert answer.status_code == 200 and "尚未收到这张缴费单的缴费" in answer.text
 
     def check():
@@ -154,9 +140,9 @@ def _refresh(stack, http):
     return act, check
 
 
-def _catch_up(stack, http):
+def _catch_up(stack, live_employer):
     stack.tax_state.api_unavailable = True
-    bill_id = _issue(stack, http.actor)
+    bill_id = _issue(stack, live_employer.actor)
     stack.tax_state.api_unavailable = False
 
     def act():
@@ -170,9 +156,9 @@ def _catch_up(stack, http):
 
 @pytest.mark.parametrize("arrange", [_submit_project, _pay_without_reference, _refresh, _catch_up],
                          ids=["submit-project", "pay-without-reference", "refresh", "catch-up-job"])
-def test_a_slow_platform_blocks_no_other_writer(live_stack, http, arrange):
+def test_a_slow_platform_blocks_no_other_writer(live_stack, live_employer, arrange):
     stack, state = live_stack, live_stack.tax_state
-    act, check = arrange(stack, http)
+    act, check = arrange(stack, live_employer)
     failures: list[BaseException] = []
 
     def run():
@@ -223,9 +209,9 @@ def _bill_actions(stack, bill_id: int) -> list[str]:
             AuditEvent.object_type == "bill", AuditEvent.object_id == str(bill_id))))
 
 
-def test_the_same_message_delivered_at_once_changes_the_bill_once(live_stack, http):
+def test_the_same_message_delivered_at_once_changes_the_bill_once(live_stack, live_employer):
     stack = live_stack
-    bill_id = _issue(stack, http.actor)
+    bill_id = _issue(stack, live_employer.actor)
     body = _body(_bill(stack, bill_id).payment_reference, "same-moment-1")
     # a platform retry: same message id, fresh timestamp, nonce and signature
     answers = _fire_at_once(stack, body, lambda _: signing.signed_headers(KEY, "POST", CALLBACK, body))
@@ -238,9 +224,9 @@ def test_the_same_message_delivered_at_once_changes_the_bill_once(live_stack, ht
     assert actions.count("payments.paid") == 1 and actions.count("payments.callback_received") == 1
 
 
-def test_the_same_signed_request_sent_at_once_is_accepted_once(live_stack, http):
+def test_the_same_signed_request_sent_at_once_is_accepted_once(live_stack, live_employer):
     stack = live_stack
-    bill_id = _issue(stack, http.actor)
+    bill_id = _issue(stack, live_employer.actor)
     body = _body(_bill(stack, bill_id).payment_reference, "same-moment-2")
     headers = signing.signed_headers(KEY, "POST", CALLBACK, body)  # one nonce for all
     answers = _fire_at_once(stack, body, lambda _: headers)

@@ -31,19 +31,6 @@ def app_overrides():
     return {"tax_platform_timeout_seconds": 1}
 
 
-@pytest.fixture
-def employer(app, login_as, csrf_token, live_stack):
-    """A requests session signed in as the demo employer on the live portal, plus its CSRF token."""
-    flask_client = app.test_client()
-    snapshot = login_as(flask_client, "employer")
-    http = requests.Session()
-    http.cookies.set(app.config["SESSION_COOKIE_NAME"],
-                     flask_client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
-    http.csrf = csrf_token(flask_client)
-    http.organisation_id = snapshot["organisation_id"]
-    return http
-
-
 def _issue(stack, organisation_id: int) -> int:
     database = stack.app.extensions["portal.database"]
     actor = Actor(role=Role.EMPLOYER, organisation_id=organisation_id, display_name="测试单位")
@@ -89,13 +76,13 @@ def _pay_in_sandbox(http: requests.Session, stack, bill_id: int):
     return order
 
 
-def test_reference_issued_demo_pays_signed_callback_marks_paid(live_stack, employer):
+def test_reference_issued_demo_pays_signed_callback_marks_paid(live_stack, live_employer):
     stack = live_stack
-    bill_id = _issue(stack, employer.organisation_id)
+    bill_id = _issue(stack, live_employer.organisation_id)
     bill = _bill(stack, bill_id)
     assert bill.status is BillStatus.ISSUED and bill.payment_reference in stack.tax_state.orders
 
-    order = _pay_in_sandbox(employer, stack, bill_id)
+    order = _pay_in_sandbox(live_employer, stack, bill_id)
     assert order.page.back_link
     assert order.delivered.wait(10)
     bill = _bill(stack, bill_id)
@@ -103,7 +90,7 @@ def test_reference_issued_demo_pays_signed_callback_marks_paid(live_stack, emplo
     actions = _actions(stack, bill_id)
     assert actions[:3] == ["payments.bill_issued", "payments.reference_issued", "payments.payment_started"]
     assert "payments.paid" in actions and "payments.callback_received" in actions
-    page = employer.get(f"{stack.portal_url}/payments/bills/{bill_id}", timeout=10)
+    page = live_employer.get(f"{stack.portal_url}/payments/bills/{bill_id}", timeout=10)
     assert page.status_code == 200 and "已缴费" in page.text
     assert "壹万贰仟叁佰肆拾伍元陆角" in page.text and "12,345.60" in page.text
 
@@ -119,9 +106,9 @@ def _body(reference: str, message_id="msg-1", amount=AMOUNT) -> bytes:
                        "amount": f"{amount:.2f}", "paid_at": "2026-11-23T08:00:00+00:00"}).encode()
 
 
-def test_callback_refusals_change_nothing_and_duplicates_change_once(live_stack, employer):
+def test_callback_refusals_change_nothing_and_duplicates_change_once(live_stack, live_employer):
     stack = live_stack
-    bill_id = _issue(stack, employer.organisation_id)
+    bill_id = _issue(stack, live_employer.organisation_id)
     reference = _bill(stack, bill_id).payment_reference
     body = _body(reference)
 
@@ -152,13 +139,13 @@ def test_callback_refusals_change_nothing_and_duplicates_change_once(live_stack,
     assert _actions(stack, bill_id).count("payments.paid") == 1
 
 
-def test_platform_down_when_issuing_then_retry_job_gets_reference(live_stack, employer):
+def test_platform_down_when_issuing_then_retry_job_gets_reference(live_stack, live_employer):
     stack = live_stack
     stack.tax_state.api_unavailable = True
-    bill_id = _issue(stack, employer.organisation_id)
+    bill_id = _issue(stack, live_employer.organisation_id)
     bill = _bill(stack, bill_id)
     assert bill.status is BillStatus.ISSUED and bill.payment_reference is None
-    page = employer.get(f"{stack.portal_url}/payments/bills/{bill_id}", timeout=10)
+    page = live_employer.get(f"{stack.portal_url}/payments/bills/{bill_id}", timeout=10)
     assert page.status_code == 200 and "待缴费" in page.text and "暂时无法连接" in page.text
     assert ">去缴费</button>" not in page.text
 
@@ -174,18 +161,18 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_platform_slow_at_payment_time_stays_pending_then_catch_up_marks_paid(live_stack, employer):
+def test_platform_slow_at_payment_time_stays_pending_then_catch_up_marks_paid(live_stack, live_employer):
     stack, state = live_stack, live_stack.tax_state
     state.portal_callback_url = f"http://127.0.0.1:{_closed_port()}{CALLBACK}"  # callback lost
     state.callback_attempts = 1
-    bill_id = _issue(stack, employer.organisation_id)
-    order = _pay_in_sandbox(employer, stack, bill_id)
+    bill_id = _issue(stack, live_employer.organisation_id)
+    order = _pay_in_sandbox(live_employer, stack, bill_id)
     assert order.gave_up.wait(10)
     assert _bill(stack, bill_id).status is BillStatus.PENDING_CONFIRMATION
 
     state.api_delay_seconds = 2  # longer than the portal's 1 s timeout
-    answer = employer.post(f"{stack.portal_url}/payments/bills/{bill_id}/refresh",
-                           data={"csrf_token": employer.csrf}, timeout=10)
+    answer = live_employer.post(f"{stack.portal_url}/payments/bills/{bill_id}/refresh",
+                           data={"csrf_token": live_employer.csrf}, timeout=10)
     assert answer.status_code == 200 and "待确认" in answer.text
     assert _bill(stack, bill_id).status is BillStatus.PENDING_CONFIRMATION
 
@@ -195,13 +182,13 @@ def test_platform_slow_at_payment_time_stays_pending_then_catch_up_marks_paid(li
     assert catch_up_payments(stack.app, older_than_minutes=0).get("paid") is None  # idempotent
 
 
-def test_callback_while_portal_down_is_retried_and_lands(live_stack, employer):
+def test_callback_while_portal_down_is_retried_and_lands(live_stack, live_employer):
     stack, state = live_stack, live_stack.tax_state
     port = _closed_port()
     state.portal_callback_url = f"http://127.0.0.1:{port}{CALLBACK}"
     state.callback_backoff_seconds = 0.3
-    bill_id = _issue(stack, employer.organisation_id)
-    order = _pay_in_sandbox(employer, stack, bill_id)
+    bill_id = _issue(stack, live_employer.organisation_id)
+    order = _pay_in_sandbox(live_employer, stack, bill_id)
     deadline = time.monotonic() + 10
     while not order.deliveries and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -215,15 +202,15 @@ def test_callback_while_portal_down_is_retried_and_lands(live_stack, employer):
     assert len(order.deliveries) >= 2
 
 
-def test_amount_mismatch_is_flagged(live_stack, employer):
+def test_amount_mismatch_is_flagged(live_stack, live_employer):
     stack = live_stack
     stack.tax_state.paid_amount_offset = Decimal("-0.01")
-    bill_id = _issue(stack, employer.organisation_id)
-    order = _pay_in_sandbox(employer, stack, bill_id)
+    bill_id = _issue(stack, live_employer.organisation_id)
+    order = _pay_in_sandbox(live_employer, stack, bill_id)
     assert order.delivered.wait(10)
     bill = _bill(stack, bill_id)
     assert bill.status is BillStatus.PENDING_CONFIRMATION and "不符" in bill.problem
     assert bill.paid_amount == AMOUNT - Decimal("0.01")
     assert "payments.amount_mismatch" in _actions(stack, bill_id)
-    page = employer.get(f"{stack.portal_url}/payments/bills/{bill_id}", timeout=10)
+    page = live_employer.get(f"{stack.portal_url}/payments/bills/{bill_id}", timeout=10)
     assert "待人工核对" in page.text

@@ -27,7 +27,7 @@ EXTENSION_KEY = "gov_platform_sandbox"
 LOGOUT_PARAMS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id", "logout_hint",
                  "ui_locales")
 
-bp = Blueprint("govid", __name__, static_folder="static")
+bp = Blueprint("govid", __name__)
 log = structlog.get_logger("sandbox.gov_platform")
 
 #: Chinese explanations of OAuth error codes shown when the browser cannot be sent back.

@@ -190,8 +190,7 @@ class SandboxState:
             thread.join(timeout)
 
 
-bp = Blueprint("taxsandbox", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/taxsandbox")
+bp = Blueprint("taxsandbox", __name__, template_folder="templates")
 
 
 def _state() -> SandboxState:
@@ -348,7 +347,7 @@ def create_tax_sandbox_app(*, base_url: str, portal_callback_url: str, signing_k
         messages = {404: ("缴费单不存在", "没有找到该缴款码对应的缴费单，请回到门户重新获取。"),
                     400: ("请求无效", "页面已过期，请回到门户重新进入缴费页面。")}
         heading, message = messages.get(error.code or 500, ("请求无法处理", "请返回门户重试。"))
-        return render_template("error.html", heading=heading, message=message), error.code
+        return render_template("sandbox_ui/error.html", heading=heading, message=message), error.code
 
     log.info("tax_sandbox_started", base_url=base_url, callback=portal_callback_url)
     return app
