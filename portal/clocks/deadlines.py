@@ -346,6 +346,17 @@ def _nominal_end(r: Rule, start: date) -> date:
     return add_months(start, 12 * r.length)
 
 
+def _next_open_working_day(cal: WorkCalendar, day: date, closed: Sequence[_Span]) -> date:
+    """The first working day on or after ``day`` on which the clock is not stopped: a period
+    whose last day moves off a holiday cannot end on a day the case is suspended."""
+    while True:
+        day = cal.next_working_day(day)
+        span = next((s for s in closed if s.start <= day <= s.end), None)
+        if span is None:
+            return day
+        day = span.end + timedelta(days=1)
+
+
 def _calendar_deadline(r: Rule, start: date, closed: list[_Span], open_span: _Span | None,
                        spans: list[_Span], cal: WorkCalendar) -> Deadline:
     first = start + timedelta(days=1)
@@ -371,7 +382,7 @@ def _calendar_deadline(r: Rule, start: date, closed: list[_Span], open_span: _Sp
     if paused:
         parts.append(f"停止计算的{paused}日不计入，期限相应顺延")
     if r.holiday_shift:
-        due = cal.next_working_day(end)
+        due = _next_open_working_day(cal, end, closed)
         if due != end:
             name = cal.info(end).name
             reason = f"（{name}）" if name else ""
