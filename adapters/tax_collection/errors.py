@@ -7,6 +7,9 @@ A ``TaxPlatformError`` means the platform gave **no usable answer** (unreachable
 
 from __future__ import annotations
 
+# The signature scheme is shared (adapters.signing); so is its error, re-exported here.
+from adapters.signing import SignatureError  # noqa: F401
+
 
 class TaxPlatformError(Exception):
     """No usable answer from the platform; ``code`` says why (for logs, never for users)."""
@@ -15,12 +18,3 @@ class TaxPlatformError(Exception):
         super().__init__(message)
         self.code = code
         self.status = status
-
-
-class SignatureError(Exception):
-    """A signed message was refused: ``code`` is ``bad_signature`` or ``stale_timestamp``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message

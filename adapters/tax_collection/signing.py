@@ -1,97 +1,37 @@
 """HMAC-SM3 request signatures of the tax collection platform protocol (ours; see ``codes``).
 
-Canonical form (UTF-8, lines joined by ``\\n``)::
-
-    METHOD            upper case, e.g. POST; answers use the word RESPONSE
-    PATH              the request path with its query string, e.g. /api/v1/payment-orders
-    TIMESTAMP         Unix seconds, decimal
-    NONCE             16–64 characters [A-Za-z0-9_-], never reused within the window
-    SHA256(BODY)      lower-case hex of the raw body bytes (of b"" when there is none)
-
-Signature: lower-case hex of HMAC-SM3 (GB/T 32905) with the shared key, sent in
-``X-Tax-Signature`` beside ``X-Tax-Timestamp`` and ``X-Tax-Nonce``. A receiver refuses a
-timestamp more than ``WINDOW_SECONDS`` away from its clock (``stale_timestamp``), a signature that
-does not match (``bad_signature``; compared in constant time), and remembers nonces for the
-window to refuse replays (its own storage; see ``portal.payments.service``).
+The scheme (canonical form, window, replay rule) is shared with our other peer protocols and
+lives in :mod:`adapters.signing`; this protocol carries it in ``X-Tax-Signature`` beside
+``X-Tax-Timestamp`` and ``X-Tax-Nonce``. A receiver remembers nonces for the window to refuse
+replays (its own storage; see ``portal.payments.service``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import secrets
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, hmac
-
-from adapters.tax_collection.errors import SignatureError
+from adapters import signing as _shared
+from adapters.signing import (  # noqa: F401  (this module's public names, as before the move)
+    RESPONSE_METHOD,
+    WINDOW_SECONDS,
+    Verified,
+    canonical,
+    new_nonce,
+    sign,
+)
 
 HEADER_TIMESTAMP = "X-Tax-Timestamp"
 HEADER_NONCE = "X-Tax-Nonce"
 HEADER_SIGNATURE = "X-Tax-Signature"
-#: How far a timestamp may be from the receiver's clock, either way.
-WINDOW_SECONDS = 300
-RESPONSE_METHOD = "RESPONSE"
-
-_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def canonical(method: str, path: str, timestamp: int, nonce: str, body: bytes) -> bytes:
-    return "\n".join([method.upper(), path, str(int(timestamp)), nonce,
-                      hashlib.sha256(body).hexdigest()]).encode("utf-8")
-
-
-def _mac(key: bytes) -> hmac.HMAC:
-    if not key:
-        raise ValueError("signing key must not be empty")
-    return hmac.HMAC(key, hashes.SM3())
-
-
-def sign(key: bytes, method: str, path: str, timestamp: int, nonce: str, body: bytes) -> str:
-    mac = _mac(key)
-    mac.update(canonical(method, path, timestamp, nonce, body))
-    return mac.finalize().hex()
-
-
-def new_nonce() -> str:
-    return secrets.token_urlsafe(24)
+HEADERS = _shared.HeaderNames(HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE)
 
 
 def signed_headers(key: bytes, method: str, path: str, body: bytes, *, now: float | None = None,
                    nonce: str | None = None) -> dict[str, str]:
-    timestamp = int(time.time() if now is None else now)
-    nonce = nonce or new_nonce()
-    return {HEADER_TIMESTAMP: str(timestamp), HEADER_NONCE: nonce,
-            HEADER_SIGNATURE: sign(key, method, path, timestamp, nonce, body)}
-
-
-@dataclass(frozen=True)
-class Verified:
-    timestamp: int
-    nonce: str
+    return _shared.signed_headers(HEADERS, key, method, path, body, now=now, nonce=nonce)
 
 
 def verify(key: bytes, method: str, path: str, headers: Mapping[str, str], body: bytes, *,
            now: float | None = None, window: int = WINDOW_SECONDS) -> Verified:
     """Check one signed message; raises :class:`SignatureError`. Replays are the caller's check."""
-    raw_ts = headers.get(HEADER_TIMESTAMP) or ""
-    nonce = headers.get(HEADER_NONCE) or ""
-    signature = (headers.get(HEADER_SIGNATURE) or "").lower()
-    if not raw_ts.isdigit() or not _NONCE.match(nonce) or not _HEX64.match(signature):
-        raise SignatureError("bad_signature", "缺少签名或签名格式不正确")
-    timestamp = int(raw_ts)
-    mac = _mac(key)
-    mac.update(canonical(method, path, timestamp, nonce, body))
-    try:
-        mac.verify(bytes.fromhex(signature))  # constant-time comparison
-    except InvalidSignature:
-        raise SignatureError("bad_signature", "签名无效") from None
-    # Only an authentic message learns that its clock is off.
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > window:
-        raise SignatureError("stale_timestamp", "请求时间戳超出允许范围")
-    return Verified(timestamp, nonce)
+    return _shared.verify(HEADERS, key, method, path, headers, body, now=now, window=window)

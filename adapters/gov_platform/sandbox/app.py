@@ -18,6 +18,7 @@ from .accounts import load_accounts
 from .keys import load_or_create_signing_key
 from .models import Client
 from .oidc import ACCESS_TOKEN_TTL_SECONDS, create_authorization_server
+from .service_items import install as install_service_items
 from .storage import MemoryStore
 from .views import EXTENSION_KEY, bp, end_browser_session
 
@@ -36,6 +37,9 @@ def create_sandbox_app(
     clients: list[dict],
     key_dir: str | Path | None = None,
     accounts_file: Path | None = None,
+    service_item_apps: Mapping[str, str] | None = None,
+    service_items_file: Path | None = None,
+    testing: bool = False,
 ) -> Flask:
     """Build the sandbox OpenID Connect provider.
 
@@ -45,6 +49,10 @@ def create_sandbox_app(
         "post_logout_redirect_uris": [...]}`` per relying party.
     :param key_dir: where the RS256 signing key is kept as PEM; None = a new key in memory.
     :param accounts_file: demo accounts; default ``config/sandbox_accounts.toml``.
+    :param service_item_apps: 一网通办 callers allowed to report 办件, ``{app_id: secret}``
+        (the portal's ``gov_platform_app_id`` / ``gov_platform_secret``); none = every call refused.
+    :param service_items_file: JSON file keeping 办件 across restarts; None = memory only.
+    :param testing: also serve the fault knobs (``POST /gov/_sandbox/faults``) for tests.
     """
     issuer, prefix = _parse_issuer(issuer)
     registered = _register_clients(clients)
@@ -73,6 +81,8 @@ def create_sandbox_app(
     app.extensions[EXTENSION_KEY] = server
     app.register_blueprint(bp, url_prefix=prefix)
     app.register_blueprint(sandbox_ui.bp, url_prefix=prefix)
+    install_service_items(app, base_url=issuer, apps=service_item_apps, data_file=service_items_file,
+                          testing=testing, prefix=prefix)
     _install_security_headers(app, _client_origins(registered.values()))
     _install_error_pages(app)
 
