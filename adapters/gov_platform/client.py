@@ -37,17 +37,14 @@ duplicate is a success.
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import requests
 import structlog
 
-from adapters import signing
 from adapters.gov_platform.errors import GovPlatformError
 from adapters.gov_platform.service_items import (
     API_PREFIX,
@@ -57,6 +54,7 @@ from adapters.gov_platform.service_items import (
     ResultCode,
     Stage,
 )
+from adapters.signed_json import OnTransport, SignedJsonTransport
 
 log = structlog.get_logger("adapters.gov_platform")
 
@@ -74,16 +72,19 @@ def local_iso(moment: datetime) -> str:
 
 
 class ServiceItemsClient:
+    base_url = OnTransport()
+    timeout = OnTransport()
+
     def __init__(self, base_url: str, app_id: str, secret: str | bytes, timeout: float = 5.0,
                  session: requests.Session | None = None) -> None:
         if not app_id or not secret:
             raise ValueError("app_id and secret are required")
-        self.base_url = base_url.rstrip("/")
-        self._path_prefix = urlsplit(self.base_url).path
         self.app_id = app_id
-        self._key = secret.encode("utf-8") if isinstance(secret, str) else secret
-        self.timeout = timeout
-        self._http = session or requests.Session()
+        # Paths hold the 办件 number only (no personal data); bodies are never logged.
+        self._transport = SignedJsonTransport(
+            base_url, secret.encode("utf-8") if isinstance(secret, str) else secret, HEADERS,
+            error=GovPlatformError, log=log, event="gov_platform.call", timeout=timeout, session=session,
+            extra_headers={HEADER_APP_ID: app_id}, log_refusals=True)
 
     # --- the calls -----------------------------------------------------------------------
 
@@ -96,7 +97,7 @@ class ServiceItemsClient:
                 "applicant_kind": ApplicantKind(applicant_kind).value, "department": department,
                 "city_code": city_code,
                 "received_at": local_iso(received_at) if isinstance(received_at, datetime) else received_at}
-        status, data = self._call("PUT", self._item_path(item_no), body, op="register_item")
+        status, data = self._transport.call("PUT", self._item_path(item_no), body, op="register_item")
         if status in (200, 201) and data.get("code") == ResultCode.OK:
             return {**data, "created": status == 201}
         raise self._refusal("register_item", status, data)
@@ -108,14 +109,14 @@ class ServiceItemsClient:
         body = {"event_id": event_id, "stage": Stage(stage).value, "stage_label": stage_label,
                 "occurred_at": local_iso(occurred_at) if isinstance(occurred_at, datetime) else occurred_at,
                 "detail": detail, "completed": bool(completed), "result": result}
-        status, data = self._call("POST", self._item_path(item_no) + "/events", body, op="report_event")
+        status, data = self._transport.call("POST", self._item_path(item_no) + "/events", body, op="report_event")
         if status in (200, 201) and data.get("code") == ResultCode.OK:
             return {**data, "duplicate": bool(data.get("duplicate")) or status == 200}
         raise self._refusal("report_event", status, data)
 
     def get_item(self, item_no: str) -> dict[str, Any] | None:
         """The item with its events as the platform holds it; None when it does not know it."""
-        status, data = self._call("GET", self._item_path(item_no), None, op="get_item")
+        status, data = self._transport.call("GET", self._item_path(item_no), None, op="get_item")
         if status == 404 and data.get("code") == ResultCode.ITEM_NOT_FOUND:
             return None
         if status == 200 and data.get("code") == ResultCode.OK:
@@ -134,50 +135,5 @@ class ServiceItemsClient:
         return GovPlatformError(f"{op}: platform refused ({status} {code})", code=code, status=status,
                                 retryable=code in _RETRYABLE_CODES or status == 429)
 
-    def _call(self, method: str, path: str, payload: dict | None, *, op: str) -> tuple[int, dict]:
-        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        full_path = self._path_prefix + path
-        headers = signing.signed_headers(HEADERS, self._key, method, full_path, body)
-        headers[HEADER_APP_ID] = self.app_id
-        if payload is not None:
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        started = time.perf_counter()
-        outcome, status = "error", None
-        try:
-            try:
-                response = self._http.request(method, self.base_url + path, data=body or None,
-                                              headers=headers, timeout=self.timeout)
-            except requests.Timeout as exc:
-                outcome = "timeout"
-                raise GovPlatformError(f"{op}: no answer within {self.timeout}s", code="timeout") from exc
-            except requests.RequestException as exc:
-                outcome = "unreachable"
-                raise GovPlatformError(f"{op}: platform unreachable", code="unreachable") from exc
-            status = response.status_code
-            if status >= 500:
-                outcome = "server_error"
-                raise GovPlatformError(f"{op}: platform error {status}", code="server_error", status=status)
-            try:
-                signing.verify(HEADERS, self._key, signing.RESPONSE_METHOD, full_path, response.headers,
-                               response.content)
-            except signing.SignatureError as exc:
-                outcome = "unsigned_answer"
-                raise GovPlatformError(f"{op}: answer not signed by the platform ({exc.code})",
-                                       code="unsigned_answer", status=status) from exc
-            try:
-                data = json.loads(response.content.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                outcome = "unreadable"
-                raise GovPlatformError(f"{op}: unreadable answer", code="unreadable", status=status) from exc
-            if not isinstance(data, dict):
-                outcome = "unreadable"
-                raise GovPlatformError(f"{op}: unreadable answer", code="unreadable", status=status)
-            outcome = "answered" if status < 400 else f"refused:{data.get('code')}"
-            return status, data
-        finally:
-            # The path holds the 办件 number only (no personal data); bodies are never logged.
-            log.info("gov_platform.call", op=op, method=method, url=self.base_url + path, status=status,
-                     outcome=outcome, duration_ms=round((time.perf_counter() - started) * 1000, 1))
-
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()

@@ -7,19 +7,18 @@ answer. A definite answer ("this reference does not exist") is a result, not an 
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 import structlog
 
+from adapters.signed_json import OnTransport, SignedJsonTransport
 from adapters.tax_collection import signing
 from adapters.tax_collection.codes import API_PREFIX, PaymentState, ResultCode
-from adapters.tax_collection.errors import SignatureError, TaxPlatformError
+from adapters.tax_collection.errors import TaxPlatformError
 
 log = structlog.get_logger("adapters.tax_collection")
 
@@ -35,13 +34,13 @@ class PaymentStatus:
 
 
 class TaxPlatformClient:
+    base_url = OnTransport()
+    timeout = OnTransport()
+
     def __init__(self, base_url: str, key: bytes, *, timeout: float = 5.0,
                  session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._path_prefix = urlsplit(self.base_url).path
-        self._key = key
-        self.timeout = timeout
-        self._http = session or requests.Session()
+        self._transport = SignedJsonTransport(base_url, key, signing.HEADERS, error=TaxPlatformError, log=log,
+                                              event="tax_platform.call", timeout=timeout, session=session)
 
     # --- the calls -----------------------------------------------------------------------
 
@@ -50,7 +49,7 @@ class TaxPlatformClient:
         """缴款码 for the bill; the same bill number always gets the same reference."""
         body = {"bill_number": bill_number, "amount": f"{amount:.2f}", "currency": currency,
                 "payer": payer, "purpose": purpose, "city_code": city_code}
-        status, data = self._call("POST", f"{API_PREFIX}/payment-orders", body, op="issue_reference")
+        status, data = self._transport.call("POST", f"{API_PREFIX}/payment-orders", body, op="issue_reference")
         if status not in (200, 201) or data.get("code") != ResultCode.OK:
             raise TaxPlatformError(f"platform refused the payment order: {data.get('code')}",
                                    code=str(data.get("code") or "refused"), status=status)
@@ -60,7 +59,7 @@ class TaxPlatformClient:
         return reference
 
     def query_payment(self, reference: str) -> PaymentStatus:
-        status, data = self._call("GET", f"{API_PREFIX}/payment-orders/{quote(reference, safe='')}",
+        status, data = self._transport.call("GET", f"{API_PREFIX}/payment-orders/{quote(reference, safe='')}",
                                   None, op="query_payment")
         if status == 404 and data.get("code") == ResultCode.REFERENCE_NOT_FOUND:
             return PaymentStatus(reference, PaymentState.NOT_FOUND)
@@ -84,48 +83,5 @@ class TaxPlatformClient:
 
     # --- transport -----------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, payload: dict | None, *, op: str) -> tuple[int, dict]:
-        body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        full_path = self._path_prefix + path
-        headers = signing.signed_headers(self._key, method, full_path, body)
-        if payload is not None:
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        started = time.perf_counter()
-        outcome, status = "error", None
-        try:
-            try:
-                response = self._http.request(method, self.base_url + path, data=body or None,
-                                              headers=headers, timeout=self.timeout)
-            except requests.Timeout as exc:
-                outcome = "timeout"
-                raise TaxPlatformError(f"{op}: no answer within {self.timeout}s", code="timeout") from exc
-            except requests.RequestException as exc:
-                outcome = "unreachable"
-                raise TaxPlatformError(f"{op}: platform unreachable", code="unreachable") from exc
-            status = response.status_code
-            if status >= 500:
-                outcome = "server_error"
-                raise TaxPlatformError(f"{op}: platform error {status}", code="server_error", status=status)
-            try:
-                signing.verify(self._key, signing.RESPONSE_METHOD, full_path, response.headers,
-                               response.content)
-            except SignatureError as exc:
-                outcome = "unsigned_answer"
-                raise TaxPlatformError(f"{op}: answer not signed by the platform ({exc.code})",
-                                       code="unsigned_answer", status=status) from exc
-            try:
-                data = json.loads(response.content.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                outcome = "unreadable"
-                raise TaxPlatformError(f"{op}: unreadable answer", code="unreadable", status=status) from exc
-            if not isinstance(data, dict):
-                outcome = "unreadable"
-                raise TaxPlatformError(f"{op}: unreadable answer", code="unreadable", status=status)
-            outcome = "answered"
-            return status, data
-        finally:
-            log.info("tax_platform.call", op=op, method=method, url=self.base_url + path, status=status,
-                     outcome=outcome, duration_ms=round((time.perf_counter() - started) * 1000, 1))
-
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()

@@ -22,35 +22,23 @@ from adapters.gov_platform.errors import GovPlatformError
 from adapters.gov_platform.sandbox import create_sandbox_app
 from adapters.gov_platform.service_items import API_PREFIX, HEADER_APP_ID, HEADERS
 from adapters.sandbox_server import serve_built_in_thread, stop_server
+from tests.adapters.gov_helpers import CLIENT, faults_off, running_peer
 
 APP_ID, SECRET = "wanggong-portal", "test-gov-secret"
-CLIENT = {"client_id": "wanggong-portal", "client_secret": "x",
-          "redirect_uris": ["http://127.0.0.1:5999/auth/callback"]}
 RECEIVED = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)  # 2026年3月2日 09:30 in Hefei
 
 
 @pytest.fixture(scope="module")
 def peer():
-    holder = {}
-
-    def build(base_url):
-        holder["app"] = create_sandbox_app(issuer=base_url, clients=[CLIENT], service_item_apps={APP_ID: SECRET},
-                                           testing=True)
-        return holder["app"]
-
-    server, thread, url = serve_built_in_thread(build)
-    try:
-        yield url, holder["app"].extensions["gov_service_items"]
-    finally:
-        stop_server(server, thread)
+    with running_peer({APP_ID: SECRET}) as running:
+        yield running
 
 
 @pytest.fixture
 def url(peer):
     base, state = peer
-    state.fault_mode, state.fault_delay_seconds = "ok", 0.0
-    yield base
-    state.fault_mode, state.fault_delay_seconds = "ok", 0.0
+    with faults_off(state):
+        yield base
 
 
 @pytest.fixture

@@ -17,9 +17,7 @@ import requests
 from sqlalchemy import func, select
 
 from adapters.gov_platform.client import ServiceItemsClient
-from adapters.gov_platform.sandbox import create_sandbox_app
 from adapters.gov_platform.service_items import SERVICE_ITEM_CODES, ServiceItem
-from adapters.sandbox_server import serve_built_in_thread, stop_server
 from portal.config import load_defaults
 from portal.db import utcnow
 from portal.inbox import service as inbox
@@ -28,6 +26,7 @@ from portal.outbox import gov_items
 from portal.outbox import service as outbox
 from portal.outbox.models import OutboxMessage
 from portal.tasks.outbox import dispatch_outbox, outbox_dispatch
+from tests.adapters.gov_helpers import faults_off, running_peer
 from tests.conftest import sign_in_up_front
 
 DEFAULTS = load_defaults()
@@ -40,28 +39,14 @@ CLIENT_TIMEOUT = 1
 
 @pytest.fixture(scope="module")
 def peer():
-    holder = {}
-
-    def build(base_url):
-        holder["app"] = create_sandbox_app(
-            issuer=base_url, service_item_apps={APP_ID: SECRET}, testing=True,
-            clients=[{"client_id": "wanggong-portal", "client_secret": "x",
-                      "redirect_uris": ["http://127.0.0.1:5999/auth/callback"]}])
-        return holder["app"]
-
-    server, thread, url = serve_built_in_thread(build)
-    try:
-        yield url, holder["app"].extensions["gov_service_items"]
-    finally:
-        stop_server(server, thread)
+    with running_peer({APP_ID: SECRET}) as running:
+        yield running
 
 
 @pytest.fixture
 def state(peer):
-    _, peer_state = peer
-    peer_state.fault_mode, peer_state.fault_delay_seconds = "ok", 0.0
-    yield peer_state
-    peer_state.fault_mode, peer_state.fault_delay_seconds = "ok", 0.0
+    with faults_off(peer[1]) as peer_state:
+        yield peer_state
 
 
 @pytest.fixture

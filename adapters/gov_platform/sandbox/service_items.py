@@ -48,7 +48,7 @@ from flask import (
     url_for,
 )
 
-from adapters import signing
+from adapters import sandbox_signing, signing
 from adapters.gov_platform.service_items import (
     API_PREFIX,
     APPLICANT_KIND_LABELS,
@@ -154,7 +154,7 @@ class ServiceItemsState:
         self.evaluations: dict[str, Evaluation] = {}
         #: How often each event id was posted (authentic requests only): tests count repeats.
         self.event_posts: Counter[str] = Counter()
-        self._nonces: dict[str, float] = {}
+        self._nonces = sandbox_signing.NonceMemory(self.lock)
         #: Test knobs (see the module docstring).
         self.fault_mode = "ok"
         self.fault_delay_seconds = 0.0
@@ -188,15 +188,7 @@ class ServiceItemsState:
     # --- protocol -----------------------------------------------------------------------
 
     def use_nonce(self, nonce: str) -> bool:
-        now = time.time()
-        with self.lock:
-            for old, seen in list(self._nonces.items()):
-                if now - seen > 2 * signing.WINDOW_SECONDS:
-                    del self._nonces[old]
-            if nonce in self._nonces:
-                return False
-            self._nonces[nonce] = now
-            return True
+        return self._nonces.use(nonce)
 
     def upsert_item(self, app_id: str, fields: dict[str, str]) -> tuple[int, dict]:
         with self.lock:
@@ -306,13 +298,11 @@ def _guard():
         return _api_error(ResultCode.UNKNOWN_APP, 401)
     g.gov_app_key, g.gov_app_id = key, app_id  # answers are signed with it
     try:
-        verified = signing.verify(HEADERS, key, request.method, request.path, request.headers, request.get_data())
+        sandbox_signing.verify_request(HEADERS, key, state.use_nonce)
     except signing.SignatureError as exc:
-        log.warning("gov_items.signature_refused", app_id=app_id, reason=exc.code, path=request.path)
-        code = ResultCode.STALE_TIMESTAMP if exc.code == "stale_timestamp" else ResultCode.BAD_SIGNATURE
-        return _api_error(code, 401)
-    if not state.use_nonce(verified.nonce):
-        return _api_error(ResultCode.REPLAYED_NONCE, 401)
+        if exc.code != sandbox_signing.REPLAYED_NONCE:
+            log.warning("gov_items.signature_refused", app_id=app_id, reason=exc.code, path=request.path)
+        return _api_error(sandbox_signing.refusal_code(ResultCode, exc), 401)
     return None
 
 
@@ -407,8 +397,7 @@ def sign_answer(response: Response) -> Response:
     """API answers are signed with the caller's secret (an unknown caller gets none)."""
     key = g.get("gov_app_key")
     if key is not None and request.path.startswith(_prefix() + API_PREFIX):
-        response.headers.update(signing.signed_headers(
-            HEADERS, key, signing.RESPONSE_METHOD, request.path, response.get_data()))
+        sandbox_signing.sign_answer(HEADERS, key, response)
     return response
 
 

@@ -30,7 +30,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from adapters import sandbox_ui
+from adapters import sandbox_signing, sandbox_ui
 from adapters.tax_collection import signing
 from adapters.tax_collection.codes import (
     API_PREFIX,
@@ -92,7 +92,7 @@ class SandboxState:
         self.lock = threading.Lock()
         self.orders: dict[str, Order] = {}
         self.by_bill: dict[str, str] = {}
-        self._nonces: dict[str, float] = {}
+        self._nonces = sandbox_signing.NonceMemory(self.lock)
         #: Knobs: answer API calls this many seconds late / with 503 (platform overloaded).
         self.api_delay_seconds: float = 0.0
         self.api_unavailable: bool = False
@@ -139,15 +139,7 @@ class SandboxState:
     # --- nonces (replay protection for requests the sandbox receives) ----------------------
 
     def use_nonce(self, nonce: str) -> bool:
-        now = time.time()
-        with self.lock:
-            for old, seen in list(self._nonces.items()):
-                if now - seen > 2 * signing.WINDOW_SECONDS:
-                    del self._nonces[old]
-            if nonce in self._nonces:
-                return False
-            self._nonces[nonce] = now
-            return True
+        return self._nonces.use(nonce)
 
     # --- callback delivery -----------------------------------------------------------------
 
@@ -209,13 +201,9 @@ def _verify_api_request() -> tuple[Any, int] | None:
     if state.api_unavailable:
         return _api_error(ResultCode.INTERNAL_ERROR, 503)
     try:
-        verified = signing.verify(state.signing_key, request.method, request.path, request.headers,
-                                  request.get_data())
+        sandbox_signing.verify_request(signing.HEADERS, state.signing_key, state.use_nonce)
     except SignatureError as exc:
-        return _api_error(ResultCode.STALE_TIMESTAMP if exc.code == "stale_timestamp"
-                          else ResultCode.BAD_SIGNATURE, 401)
-    if not state.use_nonce(verified.nonce):
-        return _api_error(ResultCode.REPLAYED_NONCE, 401)
+        return _api_error(sandbox_signing.refusal_code(ResultCode, exc), 401)
     return None
 
 
@@ -331,8 +319,7 @@ def create_tax_sandbox_app(*, base_url: str, portal_callback_url: str, signing_k
     def finish(response: Response) -> Response:
         if request.path.startswith((prefix or "") + API_PREFIX):
             # Answers are signed so the portal can tell a platform answer from anything else.
-            response.headers.update(signing.signed_headers(
-                signing_key, signing.RESPONSE_METHOD, request.path, response.get_data()))
+            sandbox_signing.sign_answer(signing.HEADERS, signing_key, response)
         response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
