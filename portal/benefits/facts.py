@@ -1,0 +1,386 @@
+"""The facts of one case (测算事实) and their parsing: one parser, one set of Chinese messages,
+shared by the estimator page and ``portal benefits estimate``.
+
+Values may come as JSON types (bool, int, numbers parsed as Decimal) or as the strings a form
+sends; either way the same rules and the same messages apply. Every message belongs to a field,
+so the page shows it beside that field and the command line prints it with the field name.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from portal.errors import UserInputError
+
+#: 《工伤保险条例》(国务院令第375号) came into force on this day; nothing before it is estimated
+LAW_START = date(2004, 1, 1)
+#: the highest monthly wage accepted (above it the input is surely a typo: yuan per year, or fen)
+MAX_MONTHLY_WAGE = Decimal(1000000)
+#: 停工留薪期: 12 months, extended by at most 12 more (条例第三十三条第二款)
+MAX_PAID_LEAVE_DAYS = 730
+MAX_DEPENDANTS = 20
+FEN = Decimal("0.01")
+
+
+def cn_date(day: date) -> str:
+    """2026-01-05 -> 2026年1月5日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+class Outcome(enum.StrEnum):
+    DISABILITY = "disability"  #: 伤残（已评定或预计的伤残等级）
+    DEATH = "death"  #: 因工死亡
+
+    @property
+    def label(self) -> str:
+        return {"disability": "致残", "death": "因工死亡"}[self.value]
+
+
+class CareLevel(enum.StrEnum):
+    FULL = "full"  #: 生活完全不能自理
+    MOST = "most"  #: 生活大部分不能自理
+    PARTIAL = "partial"  #: 生活部分不能自理
+
+    @property
+    def label(self) -> str:
+        return {"full": "生活完全不能自理", "most": "生活大部分不能自理", "partial": "生活部分不能自理"}[self.value]
+
+
+class Relation(enum.StrEnum):
+    SPOUSE = "spouse"  #: 配偶
+    CHILD = "child"  #: 子女
+    PARENT = "parent"  #: 父母
+    GRANDPARENT = "grandparent"  #: 祖父母、外祖父母
+    GRANDCHILD = "grandchild"  #: 孙子女、外孙子女
+    SIBLING = "sibling"  #: 兄弟姐妹
+
+    @property
+    def label(self) -> str:
+        return RELATION_LABELS[self]
+
+
+RELATION_LABELS = {Relation.SPOUSE: "配偶", Relation.CHILD: "子女", Relation.PARENT: "父母",
+                   Relation.GRANDPARENT: "祖父母或外祖父母", Relation.GRANDCHILD: "孙子女或外孙子女",
+                   Relation.SIBLING: "兄弟姐妹"}
+
+#: field name -> how pages and messages name it
+FIELD_LABELS = {
+    "date": "受伤或死亡日期",
+    "outcome": "伤残或死亡",
+    "grade": "伤残等级",
+    "own_monthly_wage": "本人月工资",
+    "average_monthly_wage": "上年度职工月平均工资",
+    "ends_employment": "解除或终止劳动关系",
+    "suitable_work": "用人单位已安排适当工作",
+    "care_level": "生活护理等级",
+    "dependants": "供养亲属",
+    "paid_leave_days": "停工留薪期天数",
+    "leaving_date": "解除或终止劳动关系日期",
+    "years_to_retirement": "距法定退休年龄的年数",
+    "minimum_wage": "当地最低工资标准",
+    "after_paid_leave": "一至四级伤残职工停工留薪期满后死亡",
+}
+KNOWN_FIELDS = frozenset(FIELD_LABELS)
+
+
+@dataclass(frozen=True, slots=True)
+class Dependant:
+    relation: Relation
+    #: 孤寡老人或者孤儿 (an orphan, or a lone elderly dependant): +10 points
+    alone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the estimate needs; wages in yuan per month, exact to the fen."""
+
+    date: date  #: 受伤日期（职业病：诊断、鉴定日期）；因工死亡：死亡日期
+    outcome: Outcome
+    own_monthly_wage: Decimal  #: 本人工资：受伤前12个月平均月缴费工资（未经上下限调整）
+    grade: int | None = None  #: 伤残等级 1..10
+    average_monthly_wage: Decimal | None = None  #: 填写时覆盖配置的待遇基数
+    ends_employment: bool = False  #: 五至十级：解除或终止劳动关系
+    suitable_work: bool = False  #: 五、六级：用人单位已安排适当工作（则无伤残津贴）
+    care_level: CareLevel | None = None
+    dependants: tuple[Dependant, ...] = ()
+    paid_leave_days: int | None = None
+    leaving_date: date | None = None
+    years_to_retirement: Decimal | None = None
+    minimum_wage: Decimal | None = None
+    #: 一至四级伤残职工停工留薪期满后（领取伤残津贴期间）因工伤死亡：无一次性工亡补助金
+    after_paid_leave: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class InvalidFacts(UserInputError):
+    """One or more field errors; ``message`` joins them for places that show one line."""
+
+    code = "invalid_benefit_facts"
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = list(errors)
+        super().__init__("；".join(e.message for e in self.errors))
+
+    def by_field(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for e in self.errors:
+            out.setdefault(e.field, []).append(e.message)
+        return out
+
+
+@dataclass
+class _Reader:
+    data: Mapping[str, Any]
+    errors: list[FieldError] = field(default_factory=list)
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.append(FieldError(name, message))
+
+    def raw(self, name: str) -> Any:
+        value = self.data.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    def date_(self, name: str, what: str, *, required: bool) -> date | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.fail(name, f"请填写{what}")
+            return None
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str):
+            self.fail(name, f"{what}格式不正确，请按 2026-01-31 的格式填写")
+            return None
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").date()
+        except ValueError:
+            self.fail(name, f"{what}格式不正确，请按 2026-01-31 的格式填写")
+            return None
+
+    def money(self, name: str, what: str, *, required: bool) -> Decimal | None:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.fail(name, f"请填写{what}")
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
+            self.fail(name, f"{what}格式不正确，请填写数字，如 6000.00")
+            return None
+        text = str(value).replace(",", "").replace("，", "").replace("¥", "").replace("元", "").strip()
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            self.fail(name, f"{what}格式不正确，请填写数字，如 6000.00")
+            return None
+        if not amount.is_finite():
+            self.fail(name, f"{what}格式不正确，请填写数字，如 6000.00")
+            return None
+        if amount <= 0:
+            self.fail(name, f"{what}应大于零")
+            return None
+        if amount > MAX_MONTHLY_WAGE:
+            self.fail(name, f"{what}超出合理范围：请填写每月的金额（元），不超过 1,000,000 元")
+            return None
+        if amount != amount.quantize(FEN):
+            self.fail(name, f"{what}最多保留两位小数（到分）")
+            return None
+        return amount
+
+    def flag(self, name: str, what: str) -> bool | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "on", "yes", "y", "是"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "0", "off", "no", "n", "否"):
+            return False
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        self.fail(name, f"{what}只能填“是”或“否”（true 或 false）")
+        return None
+
+    def integer(self, name: str, what: str, low: int, high: int, range_message: str) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            self.fail(name, f"{what}应为整数")
+            return None
+        if isinstance(value, (Decimal, float)) and value == int(value):
+            value = int(value)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if not isinstance(value, int):
+            self.fail(name, f"{what}应为整数")
+            return None
+        if not low <= value <= high:
+            self.fail(name, range_message)
+            return None
+        return value
+
+
+def parse_facts(data: Mapping[str, Any], *, today: date) -> Facts:
+    """Check one case's facts; raise :class:`InvalidFacts` with every field error at once."""
+    if not isinstance(data, Mapping):
+        raise InvalidFacts([FieldError("case", "测算数据应为一个 JSON 对象（{...}）")])
+    r = _Reader(data)
+
+    on = r.date_("date", "受伤或死亡日期", required=True)
+    if on is not None:
+        if on < LAW_START:
+            r.fail("date", "日期早于《工伤保险条例》施行日期（2004年1月1日），本测算不适用")
+            on = None
+        elif on > today:
+            r.fail("date", f"受伤或死亡日期不能晚于今天（{cn_date(today)}）")
+            on = None
+
+    outcome = None
+    raw_outcome = r.raw("outcome")
+    if raw_outcome is None:
+        r.fail("outcome", "请选择伤残或因工死亡")
+    elif raw_outcome not in (o.value for o in Outcome):
+        r.fail("outcome", "伤残或死亡只能是 disability（致残）或 death（因工死亡）")
+    else:
+        outcome = Outcome(raw_outcome)
+
+    grade = r.integer("grade", "伤残等级", 1, 10, "伤残等级应为一级至十级（1 至 10）")
+    if outcome is Outcome.DISABILITY and grade is None and not any(e.field == "grade" for e in r.errors):
+        r.fail("grade", "请填写伤残等级（1 至 10）")
+    if outcome is Outcome.DEATH and grade is not None:
+        r.fail("grade", "因工死亡不填写伤残等级")
+        grade = None
+
+    own = r.money("own_monthly_wage", "本人月工资", required=True)
+    average = r.money("average_monthly_wage", "上年度职工月平均工资", required=False)
+    minimum = r.money("minimum_wage", "当地最低工资标准", required=False)
+
+    ends = r.flag("ends_employment", "解除或终止劳动关系")
+    if ends and outcome is Outcome.DEATH:
+        r.fail("ends_employment", "因工死亡不适用解除或终止劳动关系的一次性补助金，请不要勾选")
+    elif ends and grade is not None and grade <= 4:
+        r.fail("ends_employment", "一至四级伤残职工保留劳动关系、退出工作岗位（《工伤保险条例》第三十五条），"
+                                  "不适用解除或终止劳动关系，没有一次性工伤医疗补助金和一次性伤残就业补助金")
+    suitable = r.flag("suitable_work", "用人单位已安排适当工作")
+    if suitable and (grade is None or grade not in (5, 6)):
+        r.fail("suitable_work", "“用人单位已安排适当工作”只适用于五级、六级伤残职工")
+    if suitable and ends:
+        r.fail("suitable_work", "已解除或终止劳动关系的，不能同时选择“用人单位已安排适当工作”")
+
+    care = None
+    raw_care = r.raw("care_level")
+    if raw_care is not None:
+        if raw_care not in (c.value for c in CareLevel):
+            r.fail("care_level", "生活护理等级只能是 full（完全不能自理）、most（大部分不能自理）、"
+                                 "partial（部分不能自理）或不填")
+        elif outcome is Outcome.DEATH:
+            r.fail("care_level", "因工死亡不适用生活护理费，请不要选择生活护理等级")
+        else:
+            care = CareLevel(raw_care)
+
+    leave_days = r.integer("paid_leave_days", "停工留薪期天数", 0, MAX_PAID_LEAVE_DAYS,
+                           "停工留薪期一般不超过12个月，经确认延长的不超过24个月（《工伤保险条例》第三十三条），"
+                           "请填写 0 至 730 天")
+
+    leaving = r.date_("leaving_date", "解除或终止劳动关系日期", required=False)
+    if leaving is not None:
+        if not ends:
+            r.fail("leaving_date", "只有勾选“解除或终止劳动关系”时才填写解除或终止劳动关系日期")
+        elif on is not None and leaving < on:
+            r.fail("leaving_date", "解除或终止劳动关系日期不能早于受伤日期")
+        elif leaving > today:
+            r.fail("leaving_date", f"解除或终止劳动关系日期不能晚于今天（{cn_date(today)}）")
+
+    years_left = None
+    raw_years = r.raw("years_to_retirement")
+    if raw_years is not None:
+        try:
+            if isinstance(raw_years, bool):
+                raise InvalidOperation
+            years_left = Decimal(str(raw_years))
+            if not years_left.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            r.fail("years_to_retirement", "距法定退休年龄的年数格式不正确，请填写数字，如 3.5")
+        else:
+            if not Decimal(0) <= years_left <= Decimal(60):
+                r.fail("years_to_retirement", "距法定退休年龄的年数应在 0 至 60 之间（已到退休年龄填 0）")
+                years_left = None
+            elif not ends:
+                r.fail("years_to_retirement", "距法定退休年龄的年数只在解除或终止劳动关系时使用，请勾选或不填")
+                years_left = None
+
+    after_leave = r.flag("after_paid_leave", "一至四级伤残职工停工留薪期满后死亡")
+    if after_leave and outcome is not Outcome.DEATH:
+        r.fail("after_paid_leave", "只有因工死亡时才选择“一至四级伤残职工停工留薪期满后死亡”")
+
+    dependants: list[Dependant] = []
+    raw_deps = data.get("dependants")
+    if raw_deps not in (None, "", []):
+        if not isinstance(raw_deps, (list, tuple)):
+            r.fail("dependants", "供养亲属应为列表，每位写明 relation（亲属关系）和 alone（是否孤寡老人或孤儿）")
+        elif outcome is Outcome.DISABILITY:
+            r.fail("dependants", "供养亲属抚恤金只在因工死亡时发放，致残的测算请不要填写供养亲属")
+        elif len(raw_deps) > MAX_DEPENDANTS:
+            r.fail("dependants", f"供养亲属最多填写 {MAX_DEPENDANTS} 位")
+        else:
+            for index, entry in enumerate(raw_deps):
+                dep = _dependant(r, index, entry)
+                if dep is not None:
+                    dependants.append(dep)
+            if sum(1 for d in dependants if d.relation is Relation.SPOUSE) > 1:
+                r.fail("dependants", "配偶只能有一位")
+
+    if r.errors:
+        raise InvalidFacts(r.errors)
+    assert on is not None and outcome is not None and own is not None
+    return Facts(date=on, outcome=outcome, grade=grade, own_monthly_wage=own, average_monthly_wage=average,
+                 ends_employment=bool(ends), suitable_work=bool(suitable), care_level=care,
+                 dependants=tuple(dependants), paid_leave_days=leave_days, leaving_date=leaving,
+                 years_to_retirement=years_left, minimum_wage=minimum, after_paid_leave=bool(after_leave))
+
+
+def _dependant(r: _Reader, index: int, entry: Any) -> Dependant | None:
+    name = f"dependants.{index}"
+    who = f"第{index + 1}位供养亲属"
+    if not isinstance(entry, Mapping):
+        r.fail(name, f"{who}应写明 relation（亲属关系）和 alone（是否孤寡老人或孤儿）")
+        return None
+    relation = entry.get("relation")
+    relation = relation.strip() if isinstance(relation, str) else relation
+    if relation in (None, ""):
+        r.fail(name, f"{who}：请选择亲属关系")
+        return None
+    if relation not in (x.value for x in Relation):
+        r.fail(name, f"{who}：亲属关系只能是配偶、子女、父母、祖父母或外祖父母、孙子女或外孙子女、兄弟姐妹"
+                     "（spouse、child、parent、grandparent、grandchild、sibling）")
+        return None
+    alone = _Reader({"alone": entry.get("alone")}).flag("alone", "")
+    if alone is None and entry.get("alone") not in (None, ""):
+        r.fail(name, f"{who}：是否孤寡老人或孤儿只能填“是”或“否”（true 或 false）")
+        return None
+    return Dependant(Relation(relation), bool(alone))
+
+
+def unknown_fields(data: Mapping[str, Any]) -> list[str]:
+    """Keys the estimate does not read (a typo in an optional field would otherwise go unseen)."""
+    return sorted(k for k in data if k not in KNOWN_FIELDS) if isinstance(data, Mapping) else []

@@ -1,0 +1,161 @@
+"""待遇测算 (the public benefits estimator), its PDF, and the policy tables for provincial staff.
+
+The estimator is a GET form: no sign-in, no session, nothing written. With htmx the result
+(#estimate-results) updates while the person types, and field messages are swapped in beside
+their fields out of band; without JavaScript the form submits and the whole page comes back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, make_response, render_template, request
+
+from portal.auth.access import public, requires
+from portal.auth.roles import Role
+from portal.benefits import sensitivity
+from portal.benefits.engine import CODES, PAYER_LABELS, PERIOD_LABELS, estimate, yuan
+from portal.benefits.facts import FIELD_LABELS, InvalidFacts, cn_date, parse_facts
+from portal.benefits.forms import DEPENDANT_ROWS, FACT_FIELDS, EstimateForm
+from portal.benefits.policy import benefit_policy, label
+from portal.documents import html_to_pdf
+from portal.extensions import db_session
+from portal.web.rendering import wants_fragment
+
+bp = Blueprint("benefits", __name__, url_prefix="/benefits")
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+RESULTS_ID = "estimate-results"
+#: every error slot on the page: one per field, one per dependant row, one for the whole case
+ERROR_SLOTS = tuple(FACT_FIELDS) + ("dependants",) + tuple(f"dependants-{i}" for i in range(DEPENDANT_ROWS))
+
+
+@bp.app_template_filter("benefit_yuan")
+def _benefit_yuan(amount) -> str:
+    return yuan(amount)
+
+
+@bp.app_template_filter("benefit_label")
+def _benefit_label(key: str) -> str:
+    return label(key)
+
+
+def _today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def _run(form: EstimateForm):
+    """(estimate, field errors keyed by error slot, effects) for what the form carries."""
+    data, rows = form.facts_data()
+    try:
+        facts = parse_facts(data, today=_today())
+        result = estimate(facts)
+    except InvalidFacts as exc:
+        errors: dict[str, list[str]] = {}
+        for e in exc.errors:
+            slot = e.field
+            if slot.startswith("dependants."):
+                slot = f"dependants-{rows.get(int(slot.split('.')[1]), 0)}"
+            elif slot not in ERROR_SLOTS:
+                slot = "date"
+            errors.setdefault(slot, []).append(e.message)
+        return None, errors, []
+    return result, {}, sensitivity.effects(facts, result)
+
+
+def _prefill(form: EstimateForm) -> str | None:
+    """``?case=<id>``: the date and outcome of the signed-in person's recognition case."""
+    raw = request.args.get("case", "")
+    if not raw:
+        return None
+    if not g.actor.is_authenticated:
+        return "登录后才能从您的工伤认定案件填入日期；现在可以直接填写。"
+    from portal.recognition.cases import load_case
+    from portal.recognition.models import Outcome as RecognitionOutcome
+
+    if not raw.isdigit():
+        return "没有找到这个工伤认定案件，或者您无权查看"
+    case = load_case(db_session(), g.actor, int(raw))  # 404 when not visible to the actor
+    day = case.death_date if case.died and case.death_date else case.event_date
+    if not form.date.data and day is not None:
+        form.date.data = day.isoformat()
+    if not form.outcome.data:
+        form.outcome.data = "death" if case.died else "disability"
+    reference = case.reference or f"#{case.id}"
+    if case.outcome not in (RecognitionOutcome.RECOGNISED, RecognitionOutcome.DEEMED):
+        return f"已从案件 {reference} 填入日期；该案件尚未认定为工伤，测算仅供参考。"
+    return f"已从工伤认定案件 {reference} 填入{'死亡' if case.died else '受伤'}日期，请补充其余内容。"
+
+
+def _my_cases() -> list:
+    """A signed-in worker's recognition cases with a date, newest first, to prefill from."""
+    if not g.actor.is_authenticated or g.actor.role is not Role.WORKER:
+        return []
+    from portal.recognition.cases import visible_cases
+    from portal.recognition.models import CaseStatus, RecognitionCase
+    from portal.recognition.models import Outcome as RecognitionOutcome
+
+    q = (visible_cases(g.actor)
+         .where(RecognitionCase.status != CaseStatus.DRAFT, RecognitionCase.event_date.is_not(None),
+                RecognitionCase.outcome.in_([RecognitionOutcome.RECOGNISED, RecognitionOutcome.DEEMED]))
+         .order_by(RecognitionCase.event_date.desc(), RecognitionCase.id.desc()).limit(5))
+    return list(db_session().execute(q).scalars())
+
+
+def _context(form: EstimateForm, result, errors, effects, **extra) -> dict:
+    query = request.query_string.decode("utf-8", "replace")
+    return {"form": form, "result": result, "errors": errors, "effects": effects, "results_id": RESULTS_ID,
+            "error_slots": ERROR_SLOTS, "field_labels": FIELD_LABELS, "codes": CODES,
+            "payer_labels": PAYER_LABELS, "period_labels": PERIOD_LABELS, "cn_date": cn_date,
+            "query": query, "today": _today(), **extra}
+
+
+@bp.get("/estimate")
+@public
+def estimate_page():
+    """The estimator; with facts in the query, their estimate (422 with field messages if wrong)."""
+    form = EstimateForm(request.args)
+    note = _prefill(form)
+    result, errors, effects = (None, {}, [])
+    if form.submitted(request.args):
+        result, errors, effects = _run(form)
+    context = _context(form, result, errors, effects, prefill_note=note, my_cases=_my_cases())
+    if wants_fragment(RESULTS_ID):
+        body = render_template("benefits/_results.html", oob=True, **context)
+    else:
+        body = render_template("benefits/estimate.html", oob=False, **context)
+    response = make_response(body, 422 if errors else 200)
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+@bp.get("/estimate.pdf")
+@public
+def estimate_pdf():
+    """The estimate as a PDF to print or keep; wrong facts get the page with messages (422)."""
+    form = EstimateForm(request.args)
+    if not form.submitted(request.args):
+        errors = {"date": ["请先填写测算内容，再打印"]}
+        return render_template("benefits/estimate.html", oob=False,
+                               **_context(form, None, errors, [], prefill_note=None, my_cases=[])), 422
+    result, errors, effects = _run(form)
+    if errors:
+        return render_template("benefits/estimate.html", oob=False,
+                               **_context(form, None, errors, [], prefill_note=None, my_cases=[])), 422
+    html = render_template("benefits/estimate_pdf.html", **_context(form, result, {}, effects))
+    response = make_response(html_to_pdf(html, base_url=request.host_url))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = 'inline; filename="benefits-estimate.pdf"'
+    return response
+
+
+@bp.get("/tables")
+@requires(Role.PROVINCIAL)
+def tables():
+    """The benefit figures in force today and every version before and after, with sources."""
+    policy = benefit_policy()
+    today = _today()
+    rows = [{"key": key, "label": label(key), "current": policy.at(key, today), "history": policy.history(key)}
+            for key in policy.keys()]
+    return render_template("benefits/tables.html", rows=rows, today=today, cn_date=cn_date)
