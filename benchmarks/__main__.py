@@ -2,10 +2,15 @@
 
 import sys
 
-from benchmarks import bench_crypto, bench_personal_data_reads, bench_roster_import
+from benchmarks import (
+    bench_benefits,
+    bench_crypto,
+    bench_personal_data_reads,
+    bench_roster_import,
+)
 
 BENCHES = {"crypto": bench_crypto.main, "personal-data-reads": bench_personal_data_reads.main,
-           "roster-import": bench_roster_import.main}
+           "roster-import": bench_roster_import.main, "benefits": bench_benefits.main}
 
 
 def main(argv: list[str]) -> int:

@@ -75,7 +75,8 @@ def _init_extensions(app: Flask, settings) -> None:
 
 
 #: Areas whose ``routes.bp`` blueprint the app serves, in registration order.
-AREAS = ("public", "auth", "home", "accounts", "audit", "ops", "enrollment", "api", "certificates", "payments", "projects", "clocks")
+AREAS = ("public", "auth", "home", "accounts", "audit", "ops", "enrollment", "api", "certificates", "payments", "projects", "clocks", "materials",
+         "inbox", "recognition", "benefits")
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -35,8 +35,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 
+from portal.benefits.cli import benefits_group
 from portal.clocks.cli import deadline_command
 from portal.config import PROJECT_ROOT, ConfigError, load_settings
+from portal.outbox.cli import outbox_group
 
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -81,7 +83,8 @@ cli = PortalGroup(
 def register_commands(app: Flask) -> None:
     """Also offer the commands under ``flask --app portal``."""
     for command in (demo, serve, sandbox, worker, db_group, audit_group, keygen, keys_group,
-                    api_client_group, sessions_group, staff_group, deadline_command):
+                    api_client_group, sessions_group, staff_group, deadline_command, outbox_group,
+                    benefits_group):
         if command.name not in app.cli.commands:
             app.cli.add_command(command)
 
@@ -179,6 +182,11 @@ def _tax_sandbox_app(settings, host: str, tax_port: int, portal_url: str):
                                   signing_key=settings.tax_platform_key.encode("utf-8"))
 
 
+def _service_item_apps(settings) -> dict[str, str]:
+    """The portal's registration at the 一网通办 sandbox (办件上报), from its own settings."""
+    return {settings.gov_platform_app_id: settings.gov_platform_secret}
+
+
 def _sandbox_client(settings, portal_url: str) -> dict:
     portal_url = portal_url.rstrip("/")
     return {
@@ -237,6 +245,7 @@ def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: P
         "oidc_issuer": issuer,
         "oidc_redirect_uri": f"{portal_url}/auth/callback",
         "tax_platform_url": f"http://{host}:{tax_port}",
+        "gov_platform_url": issuer,  # 一网通办 is served by the same sandbox process
     }
     if "PORTAL_LOG_FORMAT" not in os.environ:
         overrides["log_format"] = "console"
@@ -250,7 +259,9 @@ def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: P
         staff_count = load_staff_register(sess)
 
     sandbox_app = create_sandbox_app(issuer=issuer, clients=[_sandbox_client(settings, portal_url)],
-                                     key_dir=instance / "sandbox-keys")
+                                     key_dir=instance / "sandbox-keys",
+                                     service_item_apps=_service_item_apps(settings),
+                                     service_items_file=instance / "gov-platform-items.json")
     try:
         sandbox_server, sandbox_thread = serve_in_thread(sandbox_app, host, sandbox_port)
     except OSError as exc:
@@ -268,6 +279,8 @@ def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: P
         stop_server(sandbox_server, sandbox_thread)
         stop_server(tax_server, tax_thread)
         raise click.ClickException(f"门户端口 {port} 无法使用（{exc.strerror}），请用 --port 换一个") from exc
+    from portal.tasks import outbox as outbox_tasks  # noqa: F401  (registers the outbox job)
+
     consumer = queue.start_consumer(workers=workers)
     portal_thread = threading.Thread(target=portal_server.serve_forever, kwargs={"poll_interval": 0.2},
                                      name="portal-http", daemon=True)
@@ -304,6 +317,7 @@ def _print_demo_banner(portal_url: str, issuer: str, instance: Path, staff_count
     echo(f"  门户 Portal:                         {portal_url}/")
     echo(f"  统一身份认证沙箱 Sandbox login (OIDC): {issuer}/")
     echo(f"      discovery: {issuer}/.well-known/openid-configuration")
+    echo(f"      一网通办 办件 service items: {issuer}/gov/items （我的办件 {issuer}/gov/my-items）")
     if tax_url:
         echo(f"  社保费征收平台沙箱 Tax payment sandbox: {tax_url}/")
     echo(f"  数据目录 Data:                       {instance}（SQLite；已载入 {staff_count} 条工作人员授权）")
@@ -409,7 +423,9 @@ def sandbox(port: int, portal_url: str, tax_port: int, instance_dir: Path | None
     configure_logging(settings.log_format, settings.log_level)
     issuer = f"http://127.0.0.1:{port}"
     app = create_sandbox_app(issuer=issuer, clients=[_sandbox_client(settings, portal_url)],
-                             key_dir=(instance_dir or DEFAULT_INSTANCE).resolve() / "sandbox-keys")
+                             key_dir=(instance_dir or DEFAULT_INSTANCE).resolve() / "sandbox-keys",
+                             service_item_apps=_service_item_apps(settings),
+                             service_items_file=(instance_dir or DEFAULT_INSTANCE).resolve() / "gov-platform-items.json")
     try:
         server = make_server("127.0.0.1", port, app, threaded=True)
     except OSError as exc:
@@ -447,7 +463,7 @@ def sandbox(port: int, portal_url: str, tax_port: int, instance_dir: Path | None
 def worker(workers: int, periodic: bool) -> None:
     """后台任务进程 (Huey consumer), foreground. Point PORTAL_QUEUE_URL and PORTAL_DATABASE_URL
     at the same Redis and database as the web servers."""
-    from portal.tasks import jobs, payments, queue  # noqa: F401  (registers the tasks)
+    from portal.tasks import jobs, outbox, payments, queue  # noqa: F401  (registers the tasks)
 
     queue.init_app(current_app._get_current_object())  # type: ignore[attr-defined]
     huey = queue.huey
@@ -580,6 +596,8 @@ def keygen(algorithm: str) -> None:
         f"export PORTAL_OIDC_CLIENT_SECRET={secrets.token_urlsafe(32)}",
         "# PORTAL_TAX_PLATFORM_KEY: 与税务部门社保费征收平台约定的签名密钥，以双方协商的值为准。",
         f"export PORTAL_TAX_PLATFORM_KEY={secrets.token_urlsafe(32)}",
+        "# PORTAL_GOV_PLATFORM_SECRET: 省政务服务平台（一网通办）分配的接口密钥，以平台提供的值为准。",
+        f"export PORTAL_GOV_PLATFORM_SECRET={secrets.token_urlsafe(32)}",
     ]
     click.echo("\n".join(lines))
 
@@ -613,16 +631,20 @@ def _as_operator(change, *args, **kwargs):
 def keys_rotate() -> None:
     """用当前密钥（PORTAL_ENCRYPTION_ACTIVE_KEY）重新加密所有旧密钥加密的个人信息。"""
     from portal.audit import service as audit
+    from portal.materials.service import reseal_all_files
     from portal.models import metadata
     from portal.security.fields import keyring
     from portal.security.rotation import reseal_all
 
     with _database().write_transaction() as sess:
         result = reseal_all(sess, metadata, keyring())
+        files = reseal_all_files(sess, Path(_settings().files_dir), keyring())
         audit.record(sess, _operator(), "keys.rotate", detail={
-            "active_key": keyring().active, "resealed": result.resealed})
+            "active_key": keyring().active, "resealed": result.resealed, "files_resealed": files.resealed})
     click.echo(f"已用密钥 {keyring().active} 重新加密 {result.resealed} 项，{result.already_current} 项无需处理"
                f" / resealed {result.resealed}, {result.already_current} already current")
+    click.echo(f"材料文件：重新加密 {files.resealed} 个，{files.already_current} 个无需处理"
+               f" / files resealed {files.resealed}, {files.already_current} already current")
 
 
 @cli.group("api-client")
@@ -707,6 +729,8 @@ def staff_disable(subject: str) -> None:
 
 
 cli.add_command(deadline_command)
+cli.add_command(benefits_group)
+cli.add_command(outbox_group)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ ENV_PREFIX = "PORTAL_"
 
 # Keys whose default value is a development secret: production must override them.
 DEVELOPMENT_SECRETS = ("secret_key", "encryption_keys", "lookup_key", "oidc_client_secret",
-                       "tax_platform_key")
+                       "tax_platform_key", "gov_platform_secret")
 
 log = structlog.get_logger(__name__)
 
@@ -119,6 +119,7 @@ def load_settings(
         values[key] = value
     values["database_url"] = _normalise_database_url(values["database_url"])
     values["queue_url"] = _resolve_sqlite_path(values["queue_url"])
+    values["files_dir"] = _resolve_dir(values["files_dir"])
     return Settings(MappingProxyType(values), MappingProxyType(defaults), tuple(sorted(unknown)))
 
 
@@ -128,6 +129,12 @@ def _resolve_sqlite_path(url: str) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
         return prefix + str(PROJECT_ROOT / url[len(prefix):])
     return url
+
+
+def _resolve_dir(path: str) -> str:
+    """A relative directory (``instance/files``) is relative to the project root."""
+    resolved = Path(path)
+    return str(resolved if resolved.is_absolute() else PROJECT_ROOT / resolved)
 
 
 def _normalise_database_url(url: str) -> str:
@@ -147,6 +154,8 @@ def validate(settings: Settings, environ: Mapping[str, str] | None = None) -> No
     if settings.env not in ("development", "production", "testing"):
         raise ConfigError(f"PORTAL_ENV 只能是 development、production 或 testing，实际为 {settings.env!r}")
     _parse_keyring(settings)
+    if settings.upload_max_bytes > settings.max_request_mb * 1024 * 1024:
+        raise ConfigError("upload_max_bytes 不能大于 max_request_mb（整个请求的上限）")
     if not settings.is_production:
         return
     problems = []

@@ -140,6 +140,7 @@ def settings_for_tests(database_url: str, tmp_path: Path, **extra) -> dict:
         "log_format": "console",
         "log_level": "WARNING",
         "ratelimit_enabled": False,
+        "files_dir": str(tmp_path / "files"),
         **extra,
     }
 

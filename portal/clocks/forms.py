@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from portal.clocks.calendar import DAY_KIND_LABELS
 from portal.clocks.service import NAME_MAX, SOURCE_MAX
-from portal.web.fields import LocalDateField, strip
-
-
-class ChoiceField(SelectField):
-    def pre_validate(self, form):
-        if self.data not in {str(choice.value) for choice in self.choices}:
-            raise ValidationError(f"请选择{self.label.text}")
+from portal.web.fields import ChoiceField, LocalDateField, strip
 
 
 class OverrideForm(FlaskForm):

@@ -4,33 +4,19 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
 from portal.enrollment.models import InsuranceType, UnitStatus
 from portal.enrollment.premiums import CLASS_NAMES
 from portal.regions import province
-from portal.web.fields import LocalDateField, strip
-
-
-def options(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-class ChoiceField(SelectField):
-    """A select whose "not one of the choices" message is Chinese."""
-
-    def pre_validate(self, form):
-        if self.validate_choice and self.data not in {str(choice.value) for choice in self.choices}:
-            raise ValidationError(f"请从列表中选择{self.label.text}")
+from portal.web.fields import ChoiceField, LocalDateField, options, strip
 
 
 class UnitForm(FlaskForm):

@@ -27,10 +27,10 @@ HOME_ENDPOINTS = {
 
 #: services that later releases bring, per role (shown as text)
 UPCOMING_SERVICES = {
-    Role.WORKER: ("工伤认定申请与进度查询", "劳动能力鉴定申请", "工伤保险待遇测算", "待遇发放记录查询"),
-    Role.EMPLOYER: ("工伤认定申请",),
+    Role.WORKER: ("劳动能力鉴定申请", "待遇发放记录查询"),
+    Role.EMPLOYER: ("劳动能力鉴定申请", "工伤保险待遇申领"),
     Role.CLERK: ("工伤保险待遇核定",),
-    Role.RECOGNITION_OFFICER: ("工伤认定受理、调查与决定",),
+    Role.RECOGNITION_OFFICER: ("工伤认定行政复议、诉讼结果登记",),
     Role.APPRAISAL_OFFICE: ("劳动能力鉴定受理与专家抽取",),
     Role.FINANCE: ("月度支出用款计划与基金拨付",),
     Role.PROVINCIAL: ("全省统计与各市考核数据",),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from wtforms import DateField
+from wtforms import DateField, RadioField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 def strip(value):
@@ -28,3 +31,40 @@ class LocalDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError(f"{self.label.text}格式不正确，请按 2026-01-31 的格式填写") from None
+
+
+def options(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as choices for the fields below."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _check_choice(field, message: str) -> None:
+    if field.data not in {str(choice.value) for choice in field.choices}:
+        raise ValidationError(message.format(label=field.label.text))
+
+
+class ChoiceField(SelectField):
+    """A select whose "not one of the choices" message is Chinese."""
+
+    def pre_validate(self, form):
+        if self.validate_choice:
+            _check_choice(self, "请从列表中选择{label}")
+
+
+class ChoiceRadio(RadioField):
+    """Radio buttons whose "nothing chosen / not a choice" message is Chinese."""
+
+    def pre_validate(self, form):
+        _check_choice(self, "请选择{label}")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Check boxes for several choices, with a Chinese message for a value not offered."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {str(choice.value) for choice in self.choices}
+        if any(v not in allowed for v in (self.data or [])):
+            raise ValidationError(f"请从列表中选择{self.label.text}")

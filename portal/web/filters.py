@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -22,6 +22,13 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
+def cn_date(value: date | None) -> str:
+    """2026年1月5日; "—" when there is none."""
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
 def role_label(value: str | Role | None) -> str:
     if not value:
         return "未登录"
@@ -34,3 +41,4 @@ def role_label(value: str | Role | None) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(cn_date, "cn_date")

@@ -299,6 +299,48 @@ def sign_in_as(page: Page, portal_url: str, username: str, password: str = DEMO_
     return PortalPage(page, portal_url)
 
 
+# --- work-injury recognition, applicant side (工伤认定申请) ------------------------------------
+
+
+class RecognitionTaskListPage(PortalPage):
+    """填写工伤认定申请: the task list of a draft."""
+
+    def step(self, title: str) -> Locator:
+        return self.main.get_by_role("link", name=title, exact=True)
+
+    def status_of(self, key: str) -> Locator:
+        return self.page.locator(f"#step-{key}-status")
+
+
+class RecognitionMaterialsPage(PortalPage):
+    """申请材料: one upload slot per kind of material."""
+
+    def slots(self) -> Locator:
+        return self.page.locator("section[id^='slot-']")
+
+    def upload(self, kind: str, path) -> None:
+        slot = self.page.locator(f"#slot-{kind}")
+        slot.locator("input[type=file]").set_input_files(str(path))
+        slot.get_by_role("button", name="上传").click()
+        expect(self.page.locator(f"#slot-{kind}").get_by_text("已上传", exact=True)).to_be_visible()
+
+
+class RecognitionCasePage(PortalPage):
+    """工伤认定 <reference>: the case as the parties see it."""
+
+    @property
+    def stage(self) -> Locator:
+        return self.page.locator("#case-clock dt:text-is('当前环节') + dd")
+
+    @property
+    def supplement(self) -> Locator:
+        return self.page.locator("#supplement")
+
+    @property
+    def documents(self) -> Locator:
+        return self.page.locator("#documents-title + ul")
+
+
 # --- accessibility ----------------------------------------------------------------------------
 
 _AXE = Axe()

@@ -83,7 +83,7 @@ def test_mark_and_unmark_a_year(app, client, login_as):
 @pytest.mark.parametrize("fields,message", [
     ({"day": "2027-02-30"}, "日期格式不正确"),
     ({"day": ""}, "请填写日期"),
-    ({"kind": "maybe"}, "请选择类型"),
+    ({"kind": "maybe"}, "请从列表中选择类型"),
     ({"name": ""}, "请填写节日名称"),
     ({"day": "1999-01-01"}, "年度应在2004年至2099年之间"),
 ])

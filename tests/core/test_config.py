@@ -12,6 +12,7 @@ SAFE = {
     "PORTAL_LOOKUP_KEY": "b" * 40,
     "PORTAL_OIDC_CLIENT_SECRET": "c" * 40,
     "PORTAL_TAX_PLATFORM_KEY": "d" * 40,
+    "PORTAL_GOV_PLATFORM_SECRET": "e" * 40,
     "PORTAL_DATABASE_URL": "postgresql://portal@db/portal",
 }
 
@@ -40,7 +41,8 @@ def test_production_with_fresh_secrets_starts():
 
 
 @pytest.mark.parametrize("missing", ["PORTAL_SECRET_KEY", "PORTAL_ENCRYPTION_KEYS", "PORTAL_LOOKUP_KEY",
-                                     "PORTAL_OIDC_CLIENT_SECRET", "PORTAL_TAX_PLATFORM_KEY"])
+                                     "PORTAL_OIDC_CLIENT_SECRET", "PORTAL_TAX_PLATFORM_KEY",
+                                     "PORTAL_GOV_PLATFORM_SECRET"])
 def test_production_refuses_each_default_secret(missing):
     env = {k: v for k, v in SAFE.items() if k != missing}
     if missing == "PORTAL_ENCRYPTION_KEYS":

@@ -318,10 +318,11 @@ def test_worker_home_links_the_profile_and_lists_later_services_as_text(client, 
     page = check_page(client.get("/home/worker"))
     hrefs = [a.get("href") for a in page.all("a")]
     assert "/my/profile" in hrefs
-    assert set(_nav_links(page)) == {"/home/worker", "/my/profile", "/services/search"}
+    assert set(_nav_links(page)) == {"/home/worker", "/inbox/", "/my/profile", "/services/search"}
     html = _html(client.get("/home/worker"))
     upcoming = html.split('id="upcoming-title"')[1].split("</section>")[0]
-    assert "工伤认定申请与进度查询" in upcoming and "待遇发放记录查询" in upcoming
+    assert "劳动能力鉴定申请" in upcoming and "待遇发放记录查询" in upcoming
+    assert "工伤认定申请与进度查询" not in upcoming  # live since issue 5
     assert upcoming.count("<a ") == 1  # only the link to 办事指南
 
 

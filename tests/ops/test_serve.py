@@ -37,7 +37,7 @@ def test_serve_defaults_to_production_and_refuses_development_secrets(tmp_path):
     assert result.returncode == 2
     assert "生产环境配置不安全，拒绝启动" in result.stderr
     for name in ("PORTAL_SECRET_KEY", "PORTAL_ENCRYPTION_KEYS", "PORTAL_LOOKUP_KEY", "PORTAL_OIDC_CLIENT_SECRET",
-                 "PORTAL_TAX_PLATFORM_KEY"):
+                 "PORTAL_TAX_PLATFORM_KEY", "PORTAL_GOV_PLATFORM_SECRET"):
         assert f"{name} 仍为开发默认值" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -1,0 +1,1 @@
+"""工伤认定 (work-injury recognition): filing, acceptance, supplement, suspension, investigation, decision, delivery."""

@@ -1,0 +1,56 @@
+"""申请回执 (receipt of a recognition application): a PDF the applicant keeps as proof of what
+was filed and when.
+
+It states the reference number, the time of receipt (Beijing time), the applicant, the injured
+worker (masked ID number), the employer and the competent office, every file with its kind,
+name, size and full SHA-256 (so anyone can check a copy against it), the filing-window statement
+with a late flag, and a QR code to the case page. No medical text. Rendered from
+``templates/recognition/receipt_pdf.html`` with Noto CJK SC fonts (``lang="zh-CN"``).
+
+Plain Python: its own Jinja environment over the portal's templates, no Flask.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from portal.config import PROJECT_ROOT
+from portal.documents import html_to_pdf, qr_svg_data_uri
+from portal.recognition.platform import LOCAL_TZ
+from portal.security.masking import mask_id_number
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
+                      autoescape=select_autoescape(["html"]))
+    env.filters["cn_date"] = lambda d: f"{d.year}年{d.month}月{d.day}日" if d else "—"
+    return env
+
+
+def file_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def render_receipt(*, case, applicant: str, files, kinds: dict[int, str], window, issued_at: datetime,
+                   case_url: str, office: str) -> bytes:
+    """The receipt PDF of a case being submitted (its reference already given)."""
+    from portal.recognition.filing import material_label
+
+    rows = [{"kind": material_label(kinds.get(f.id, f.kind)), "name": f.display_name, "size": file_size(f.size),
+             "sha256": f.sha256} for f in files]
+    worker = case.worker
+    html = _environment().get_template("recognition/receipt_pdf.html").render(
+        case=case, applicant=applicant, worker_name=worker.name if worker else "",
+        worker_id=mask_id_number(worker.id_number) if worker else "",
+        employer=case.employer.name if case.employer else "", office=office, files=rows, window=window,
+        issued=issued_at.astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M:%S"), case_url=case_url,
+        qr=qr_svg_data_uri(case_url))
+    return html_to_pdf(html)
