@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from portal.auth.roles import Actor
 from portal.db import utcnow
+from portal.paging import Paged
 from portal.security.crypto import sm3_hex
 
 HEAD_ID = 1
@@ -148,15 +149,11 @@ class AuditFilter:
 
 
 @dataclass(frozen=True)
-class AuditPage:
+class AuditPage(Paged):
     rows: Sequence[AuditEvent]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def browse(sess: Session, filters: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:

@@ -40,6 +40,7 @@ from portal.enrollment.units import (
 )
 from portal.errors import ConflictError, NotFoundError, UserInputError
 from portal.money import MoneyError, parse_amount
+from portal.paging import Paged
 from portal.policy.figures import figure
 from portal.security.masking import mask_id_number, mask_phone
 
@@ -337,17 +338,13 @@ class MemberRow:
 
 
 @dataclass(frozen=True)
-class MembersPage:
+class MembersPage(Paged):
     unit: EnrolledUnit
     rows: Sequence[MemberRow]
     total: int
     page: int
     per_page: int
     show: str
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 SHOW_CHOICES = ("current", "ended", "flagged", "all")

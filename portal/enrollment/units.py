@@ -41,6 +41,7 @@ from portal.enrollment.premiums import (
     rate_info,
 )
 from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.paging import Paged
 from portal.policy.figures import figure
 from portal.regions import province
 from portal.security.masking import mask_phone
@@ -399,7 +400,7 @@ class UnitRow:
 
 
 @dataclass(frozen=True)
-class UnitListPage:
+class UnitListPage(Paged):
     rows: Sequence[UnitRow]
     total: int
     page: int
@@ -407,10 +408,6 @@ class UnitListPage:
     premium_total: Decimal = Decimal(0)
     members_total: int = 0
     filters: dict = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def list_units(sess: Session, actor: Actor, *, city_code: str | None = None, status: str | None = None,

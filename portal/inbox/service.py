@@ -47,6 +47,7 @@ from portal.auth.roles import Actor, Role
 from portal.db import utcnow
 from portal.errors import ConflictError, NotFoundError, UserInputError
 from portal.inbox.models import InboxKind, InboxMessage
+from portal.paging import Paged, page_count
 
 PER_PAGE = 20
 
@@ -164,17 +165,13 @@ def delivery_record(sess: Session, *, dedupe_key: str) -> InboxMessage | None:
 
 
 @dataclass
-class InboxPage:
+class InboxPage(Paged):
     items: list[InboxMessage]
     total: int
     page: int
     per_page: int
     show: str = SHOW_ALL
     case_reference: str | None = None
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def messages_for(sess: Session, actor: Actor, *, page: int = 1, per_page: int = PER_PAGE,
@@ -197,7 +194,7 @@ def messages_for(sess: Session, actor: Actor, *, page: int = 1, per_page: int = 
     elif show == SHOW_UNREAD:
         conditions.append(InboxMessage.read_at.is_(None))
     total = sess.execute(select(func.count()).select_from(InboxMessage).where(*conditions)).scalar_one()
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     page = min(max(1, page), pages)
     rows = sess.execute(
         select(InboxMessage).where(*conditions)

@@ -104,6 +104,7 @@ from portal.errors import (
     UserInputError,
 )
 from portal.money import to_fen, yuan
+from portal.paging import page_count
 from portal.payments.models import Bill, BillStatus, CallbackNonce, PaymentNotice
 
 log = structlog.get_logger("portal.payments")
@@ -212,7 +213,7 @@ def list_bills(sess: Session, actor: Actor, *, status: BillStatus | None = None,
     if status is not None:
         query = query.where(Bill.status == status)
     total = sess.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
+    pages = page_count(total, PER_PAGE)
     page = min(max(1, page), pages)
     bills = sess.scalars(query.order_by(Bill.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return BillPage(bills, page, pages, total)

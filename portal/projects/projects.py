@@ -21,6 +21,7 @@ from portal.auth.roles import Actor, Role
 from portal.db import utcnow
 from portal.errors import ConflictError, NotFoundError, UserInputError
 from portal.money import yuan
+from portal.paging import page_count
 from portal.payments import service as payments
 from portal.projects.models import (
     PremiumBasis,
@@ -484,7 +485,7 @@ def inbox(sess: Session, actor: Actor, *, status: str | None = None, county: str
     for condition in conditions:
         stmt, count = stmt.where(condition), count.where(condition)
     total = sess.execute(count).scalar_one()
-    pages = max(1, -(-total // PER_PAGE))
+    pages = page_count(total, PER_PAGE)
     page = min(max(1, page), pages)
     rows = sess.execute(stmt.order_by(Project.updated_at.desc(), Project.id.desc())
                         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()

@@ -35,6 +35,7 @@ from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
 from portal.db import utcnow
 from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.paging import page_count
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus, RosterEntry
 from portal.projects.projects import get_project, local_midnight, local_today
 from portal.security.masking import mask_id_number, mask_phone
@@ -392,7 +393,7 @@ def read_roster(sess: Session, actor: Actor, project_id: int, *, page: int = 1,
     total = sess.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     active = sess.execute(select(func.count()).where(RosterEntry.project_id == project.id,
                                                      RosterEntry.exited_at.is_(None))).scalar_one()
-    pages = max(1, -(-total // PER_PAGE))
+    pages = page_count(total, PER_PAGE)
     page = min(max(1, page), pages)
     entries = list(sess.execute(base.order_by(RosterEntry.id).offset((page - 1) * PER_PAGE)
                                 .limit(PER_PAGE)).scalars())

@@ -43,6 +43,7 @@ from portal.db import utcnow
 from portal.errors import ConflictError, NotFoundError, PermissionDenied, UserInputError
 from portal.materials.kinds import material_kinds
 from portal.materials.models import StoredFile
+from portal.paging import Paged, page_count
 from portal.recognition import (
     access,  # noqa: F401  (registers who may read a case's files)
     documents,
@@ -625,15 +626,11 @@ class QueueRow:
 
 
 @dataclass
-class QueuePage:
+class QueuePage(Paged):
     rows: list[QueueRow]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _sort_key(row: QueueRow):
@@ -679,7 +676,7 @@ def list_queue(sess: Session, actor: Actor, *, status: str = STATUS_OPEN, clock:
                q: str | None = None, city_code: str | None = None, page: int = 1,
                per_page: int = PER_PAGE, today: date | None = None) -> QueuePage:
     rows = queue_rows(sess, actor, status=status, clock=clock, q=q, city_code=city_code, today=today)
-    pages = max(1, -(-len(rows) // per_page))
+    pages = page_count(len(rows), per_page)
     page = min(max(1, page), pages)
     return QueuePage(rows[(page - 1) * per_page: page * per_page], len(rows), page, per_page)
 
