@@ -35,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _init_data_layer(app, settings)
     _init_extensions(app, settings)
     _register_blueprints(app)
+    _wire_areas(app)
     return app
 
 
@@ -59,12 +60,15 @@ def _init_extensions(app: Flask, settings) -> None:
     from portal.cli import register_commands
     from portal.extensions import csrf, htmx, limiter
     from portal.tasks import queue
-    from portal.web import errors, filters, hooks
+    from portal.web import errors, filters, hooks, unit_of_work
 
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
     init_oidc(app, settings)
+    # registered before the other after-request hooks, so it runs after them (Flask runs them in
+    # reverse): the commit is the last thing before the response leaves
+    unit_of_work.init_app(app)
     hooks.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
@@ -77,6 +81,44 @@ def _init_extensions(app: Flask, settings) -> None:
 #: Areas whose ``routes.bp`` blueprint the app serves, in registration order.
 AREAS = ("public", "auth", "home", "accounts", "audit", "ops", "enrollment", "api", "certificates", "payments", "projects", "clocks", "materials",
          "inbox", "recognition", "benefits")
+
+
+def _wire_areas(app: Flask) -> None:
+    """What the areas provide to one another, said once, here (nothing registers on import).
+
+    Each call is idempotent: tests build many apps in one process."""
+    from flask import current_app
+
+    from portal.certificates import subjects as certificates
+    from portal.enrollment import public_facts as unit_facts
+    from portal.materials import service as materials
+    from portal.payments import service as payments
+    from portal.projects import projects
+    from portal.projects import public_facts as project_facts
+    from portal.recognition import access as recognition_files
+
+    # 参保证明: what a certificate may say of a unit and of a project
+    certificates.register(unit_facts.CERTIFICATE_SUBJECT)
+    certificates.register(project_facts.CERTIFICATE_SUBJECT)
+    # who may read the files of a recognition case
+    materials.register_access_rule(recognition_files.case_file_rule)
+    # a paid project bill covers the project
+    payments.register_paid_handler(projects.SUBJECT_TYPE, projects.on_bill_paid)
+    # services find the tax collection platform's client of the app in context
+    payments.set_platform_provider(lambda: tax_platform_client(current_app))
+
+
+def tax_platform_client(app: Flask):
+    """The tax collection platform client of ``app`` (built once per app)."""
+    client = app.extensions.get("portal.tax_platform")
+    if client is None:
+        from adapters.tax_collection.client import TaxPlatformClient
+
+        conf = app.config["PORTAL_SETTINGS"]
+        client = TaxPlatformClient(conf.tax_platform_url, conf.tax_platform_key.encode("utf-8"),
+                                   timeout=conf.tax_platform_timeout_seconds)
+        app.extensions["portal.tax_platform"] = client
+    return client
 
 
 def _register_blueprints(app: Flask) -> None:

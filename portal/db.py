@@ -6,9 +6,10 @@ work will write (unsafe HTTP methods, :func:`write_transaction`), plain ``BEGIN`
 reader therefore never has to upgrade to a writer mid-transaction, which is where SQLite raises
 "database is locked" without waiting.
 
-Requests get one session (``session()``), committed once at the edge by the app factory. Short
-independent writes that must persist even when the request fails (the audit of a read of
-personal data, the server-side session store) go through :func:`write_transaction`.
+Requests get one session, committed once at the edge (``portal.web.unit_of_work``). A service
+that writes on a read-only request says so with :func:`will_write`; a short write that must
+persist whatever becomes of the caller's unit of work (the audit of a read of personal data, of a
+refused callback) is an :func:`independent_transaction`, opened by the service that needs it.
 """
 
 from __future__ import annotations
@@ -96,8 +97,41 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def set_write_intent(value: bool) -> None:
-    """Declare whether the current unit of work will write (SQLite: BEGIN IMMEDIATE)."""
+    """Declare whether the current unit of work will write (SQLite: BEGIN IMMEDIATE).
+
+    The request edge sets it from the HTTP method; services use :func:`will_write`."""
     _begin_immediate.set(value)
+
+
+def will_write(sess: Session) -> None:
+    """A service that writes during a read-only request (an audited download, a message marked
+    read, a sign-in) says so before its first query: on SQLite the transaction then starts as a
+    writer (``BEGIN IMMEDIATE``) instead of failing to upgrade later. A transaction that has
+    already begun as a reader and holds no changes is ended first; one with changes is left."""
+    if _begin_immediate.get():
+        return
+    _begin_immediate.set(True)
+    if sess.in_transaction() and not (sess.new or sess.dirty or sess.deleted):
+        sess.rollback()
+
+
+@contextmanager
+def independent_transaction(sess: Session) -> Iterator[Session]:
+    """A short write transaction beside ``sess``'s own, committed on exit whatever becomes of
+    ``sess`` (for the audit of a read of personal data, which must persist even when the page
+    answers 422, or of a refused callback, whose own unit of work rolls back).
+
+    ``sess``'s transaction is ended first: it must hold no lock (the audit chain head, SQLite's
+    only writer lock) this one would wait for. So open it before changing anything in ``sess``,
+    or after its changes are abandoned. Objects loaded inside stay usable after the commit."""
+    if sess.in_transaction():
+        sess.rollback()
+    token = _begin_immediate.set(True)
+    try:
+        with Session(sess.get_bind(), expire_on_commit=False) as own, own.begin():
+            yield own
+    finally:
+        _begin_immediate.reset(token)
 
 
 class Database:

@@ -23,6 +23,17 @@ class UserInputError(DomainError):
     code = "invalid_input"
 
 
+class InvalidFields(UserInputError):
+    """Several field messages at once: ``errors`` maps a form field name to its Chinese message.
+
+    The form helper (``portal.web.forms.handle_form``) puts each message beside its field, and a
+    message for a name the form does not have at the top of the form."""
+
+    def __init__(self, errors: dict[str, str], *, code: str | None = None) -> None:
+        super().__init__("；".join(errors.values()), code=code)
+        self.errors = dict(errors)
+
+
 class NotFoundError(DomainError):
     """Missing, or outside the actor's scope: both look the same from outside."""
 

@@ -33,11 +33,10 @@ def database() -> Database:
 
 
 def db_session() -> Session:
-    """The request's unit of work; committed once by the factory's after-request hook."""
-    sess = g.get("_db_session")
-    if sess is None:
-        sess = g._db_session = database().sessions()
-    return sess
+    """The request's unit of work; committed once at the edge (``portal.web.unit_of_work``)."""
+    from portal.web.unit_of_work import request_session
+
+    return request_session()
 
 
 def separate_transaction():

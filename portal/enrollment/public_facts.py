@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor, Role
-from portal.certificates.subjects import PublicFacts, SubjectProvider, register
+from portal.certificates.subjects import PublicFacts, SubjectProvider
 from portal.enrollment.models import EnrolledUnit, UnitMember, UnitStatus
 from portal.enrollment.units import local_today
 
@@ -33,6 +33,7 @@ def _may_issue(sess: Session, actor: Actor, unit_id: int) -> bool:
             and unit.status is UnitStatus.APPROVED)
 
 
-register(SubjectProvider("unit", "单位参保证明", _facts, _may_issue, title_label="单位名称",
-                         holder_label="参保单位", reference_label="统一社会信用代码",
-                         statement="上述单位已参加工伤保险"))
+#: 单位参保证明, registered with the certificates area by the app factory
+CERTIFICATE_SUBJECT = SubjectProvider("unit", "单位参保证明", _facts, _may_issue, title_label="单位名称",
+                                      holder_label="参保单位", reference_label="统一社会信用代码",
+                                      statement="上述单位已参加工伤保险")

@@ -21,6 +21,12 @@ Delivering. :func:`dispatch` (the background job every minute, ``portal outbox d
    handler's ``on_delivered`` writes, e.g. the evaluation invitation to the applicant's inbox) or
    records the error and schedules a retry with exponential backoff and jitter, capped at an hour.
 
+Delivering right after the commit. A message enqueued with ``after_commit=True`` (a payment
+reference the payer is about to need) is also handed to :func:`dispatch` for its key alone by
+whoever commits the unit of work (the request edge: ``portal.web.unit_of_work``), with no
+transaction open; if that fails the job retries it like any other. This is the portal's only
+post-commit mechanism: there are no session event listeners.
+
 Delivery is at least once: a message whose answer was lost (peer slow, portal crashed after the
 call) is sent again and the peer answers "duplicate". Handlers must therefore be idempotent at
 the peer (event ids) and in ``on_delivered`` (e.g. the inbox's ``dedupe_key``).
@@ -96,8 +102,16 @@ def registered_handlers() -> dict[str, Handler]:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def enqueue(sess: Session, *, topic: str, aggregate: str, key: str, payload: dict[str, Any]) -> OutboxMessage:
+#: ``sess.info`` key: keys of messages to deliver as soon as the session's transaction commits
+AFTER_COMMIT = "portal.outbox.after_commit"
+
+
+def enqueue(sess: Session, *, topic: str, aggregate: str, key: str, payload: dict[str, Any],
+            after_commit: bool = False) -> OutboxMessage:
     """Add a message in the caller's transaction (flushed, never committed here).
+
+    ``after_commit``: also deliver it right after the commit (see "Delivering right after the
+    commit"), not only at the job's next run.
 
     The same ``key`` again returns the existing message and changes nothing, also when another
     transaction enqueued it concurrently (the unique key decides; a savepoint keeps the caller's
@@ -109,6 +123,8 @@ def enqueue(sess: Session, *, topic: str, aggregate: str, key: str, payload: dic
         raise ValueError("aggregate must be 1–80 characters")
     if not key or len(key) > 120:
         raise ValueError("key must be 1–120 characters")
+    if after_commit:
+        sess.info.setdefault(AFTER_COMMIT, []).append(key)
     existing = sess.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
@@ -128,6 +144,12 @@ def enqueue(sess: Session, *, topic: str, aggregate: str, key: str, payload: dic
 
 
 # --- delivering ---------------------------------------------------------------------------------
+
+
+def take_after_commit(sess: Session) -> list[str]:
+    """The keys to deliver now that ``sess`` committed (and forget them); call after the commit,
+    or after a rollback to drop them."""
+    return list(dict.fromkeys(sess.info.pop(AFTER_COMMIT, [])))
 
 
 def backoff_seconds(attempts: int, *, rng: Callable[[], float] = random.random) -> float:
@@ -150,9 +172,11 @@ class _Claimed:
 
 def dispatch(database: Database, *, handlers: Mapping[str, Handler | Deliver] | None = None,
              now: datetime | None = None, batch: int = DEFAULT_BATCH, lease_seconds: int = LEASE_SECONDS,
-             max_rounds: int = MAX_ROUNDS) -> dict[str, int]:
+             max_rounds: int = MAX_ROUNDS, keys: list[str] | None = None) -> dict[str, int]:
     """Deliver due messages; returns counts ``{"delivered": n, "failed": n}``.
 
+    ``keys``: only these messages (those a unit of work just committed), in the same order and
+    under the same claims as any run.
     ``handlers`` maps topics to handlers (default: the registry); messages of other topics wait.
     ``now`` stands for the clock in tests (due times, backoff); ``batch`` is the most messages one
     round claims. Rounds repeat while they find work, so a case's messages all go in one run.
@@ -163,7 +187,7 @@ def dispatch(database: Database, *, handlers: Mapping[str, Handler | Deliver] | 
     if not table:
         return counts
     for _ in range(max_rounds):
-        claimed = _claim(database, table, now or utcnow(), batch, lease_seconds)
+        claimed = _claim(database, table, now or utcnow(), batch, lease_seconds, keys)
         if not claimed:
             break
         for message in claimed:
@@ -172,7 +196,7 @@ def dispatch(database: Database, *, handlers: Mapping[str, Handler | Deliver] | 
 
 
 def _claim(database: Database, table: Mapping[str, Handler], moment: datetime, batch: int,
-           lease_seconds: int) -> list[_Claimed]:
+           lease_seconds: int, keys: list[str] | None = None) -> list[_Claimed]:
     earlier = aliased(OutboxMessage)
     held_back = (select(earlier.id)
                  .where(earlier.aggregate == OutboxMessage.aggregate, earlier.id < OutboxMessage.id,
@@ -183,6 +207,8 @@ def _claim(database: Database, table: Mapping[str, Handler], moment: datetime, b
                     OutboxMessage.topic.in_(sorted(table)), ~held_back)
              .order_by(OutboxMessage.id)
              .limit(batch))
+    if keys is not None:
+        query = query.where(OutboxMessage.key.in_(keys))
     with database.write_transaction() as sess:
         if sess.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=OutboxMessage)

@@ -401,9 +401,6 @@ def on_bill_paid(sess: Session, bill) -> None:
     sess.flush()
 
 
-payments.register_paid_handler(SUBJECT_TYPE, on_bill_paid)
-
-
 # --- reading ------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor, Role
-from portal.certificates.subjects import PublicFacts, SubjectProvider, register
+from portal.certificates.subjects import PublicFacts, SubjectProvider
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus
 from portal.projects.projects import LOCAL_TZ
 
@@ -53,4 +53,5 @@ def project_by_code(sess: Session, code: str, city_code: str | None) -> Project 
     return project
 
 
-register(SubjectProvider("project", "项目参保证明", _facts, _may_issue))
+#: 项目参保证明, registered with the certificates area by the app factory
+CERTIFICATE_SUBJECT = SubjectProvider("project", "项目参保证明", _facts, _may_issue)

@@ -11,7 +11,7 @@ documents issued on it (回执, 受理/不予受理决定书, 认定决定书). 
     employer that did not apply is refused it;
   - for anyone else this rule has no opinion (the uploader's own account still reads its upload).
 
-Registered on import of this module; ``filing`` and ``applicant_views`` import it.
+Registered with the materials area by the app factory (``portal.create_app``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor, Role
 from portal.materials.models import StoredFile
-from portal.materials.service import register_access_rule
 from portal.recognition.cases import is_party, may_see_medical
 from portal.recognition.models import CaseMaterial, CaseStatus, RecognitionCase
 from portal.recognition.states import OFFICE_ROLES
@@ -55,5 +54,3 @@ def case_file_rule(sess: Session, actor: Actor, stored_file: StoredFile) -> bool
         return True
     return None
 
-
-register_access_rule(case_file_rule)

@@ -123,9 +123,23 @@ huey = _initial_huey()
 _bound_app: "Flask | None" = None
 
 
+#: The modules whose tasks run on the queue, each task declared with ``@huey.task`` or
+#: ``@huey.periodic_task``; :func:`register_tasks` loads them (web, worker and demo alike).
+TASK_MODULES = ("portal.tasks.jobs", "portal.tasks.outbox", "portal.tasks.payments")
+
+
+def register_tasks() -> None:
+    from importlib import import_module
+
+    for name in TASK_MODULES:
+        import_module(name)
+
+
 def init_app(app: "Flask") -> None:
-    """Point the queue at ``app``'s settings; tasks in this process will use ``app``'s database."""
+    """Point the queue at ``app``'s settings and register the tasks; tasks in this process will
+    use ``app``'s database."""
     global _bound_app
+    register_tasks()
     settings = app.config["PORTAL_SETTINGS"]
     huey.configure(settings.queue_url, bool(settings.queue_immediate))
     app.extensions["portal.queue"] = huey

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.errors import DomainError
+from portal.web import unit_of_work
 
 log = structlog.get_logger("portal.errors")
 
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        unit_of_work.abandon()  # a domain error never commits, whatever the response status
         body, status = error_response(exc.status, exc.message, exc.code)
         if status == 401:  # machine interfaces authenticate with HTTP Basic
             return body, status, {"WWW-Authenticate": 'Basic realm="portal-api", charset="UTF-8"'}
@@ -63,9 +65,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        sess = g.pop("_db_session", None)
-        if sess is not None:
-            sess.rollback()
-            sess.close()
+        unit_of_work.abandon()
         log.exception("request.unhandled_error", endpoint=request.endpoint)
         return error_response(500)

@@ -27,10 +27,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_request)
     app.before_request(_load_actor)
     app.before_request(_enforce_access_policy)
-    app.after_request(_finish_unit_of_work)
     app.after_request(_security_headers)
     app.after_request(_log_request)
-    app.teardown_request(_close_unit_of_work)
+    app.teardown_request(_forget_request)
     app.context_processor(_template_context)
 
 
@@ -88,24 +87,7 @@ def _view_function():
     return current_app.view_functions.get(request.endpoint)
 
 
-def _finish_unit_of_work(response: Response) -> Response:
-    sess = g.pop("_db_session", None)
-    if sess is not None:
-        try:
-            if response.status_code < 400:
-                sess.commit()
-            else:
-                sess.rollback()
-        finally:
-            sess.close()
-    return response
-
-
-def _close_unit_of_work(exc) -> None:
-    sess = g.pop("_db_session", None)
-    if sess is not None:
-        sess.rollback()
-        sess.close()
+def _forget_request(exc) -> None:
     structlog.contextvars.clear_contextvars()
 
 
