@@ -15,12 +15,13 @@ refused callback) is an :func:`independent_transaction`, opened by the service t
 from __future__ import annotations
 
 import contextvars
+import enum
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import DateTime, MetaData, Numeric, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -64,6 +65,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), Decimal: Numeric(14, 2)}
+
+
+def enum_column(cls: type[enum.Enum], length: int = 20) -> Enum:
+    """A status or kind column stored by the members' codes (a VARCHAR with a CHECK-free
+    non-native enum), the same on SQLite and PostgreSQL."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 def utcnow() -> datetime:
