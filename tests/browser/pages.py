@@ -17,6 +17,37 @@ DEMO_PASSWORD = "demo"
 BLOCKING_IMPACTS = ("serious", "critical")
 
 
+class ByRole:
+    """A locator found by ARIA role, inside ``within`` (another locator attribute) or the page."""
+
+    def __init__(self, role: str, within: str | None = None, **options) -> None:
+        self.role, self.within, self.options = role, within, options
+
+    def __get__(self, screen, owner=None) -> Locator:
+        base = getattr(screen, self.within) if self.within else screen.page
+        return base.get_by_role(self.role, **self.options)
+
+
+class ByCss:
+    """A locator found by CSS selector, inside ``within`` or the page."""
+
+    def __init__(self, selector: str, within: str | None = None) -> None:
+        self.selector, self.within = selector, within
+
+    def __get__(self, screen, owner=None) -> Locator:
+        return (getattr(screen, self.within) if self.within else screen.page).locator(self.selector)
+
+
+class ByLabel:
+    """A form field found by its exact label."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __get__(self, screen, owner=None) -> Locator:
+        return screen.page.get_by_label(self.label, exact=True)
+
+
 # --- the demo roles ---------------------------------------------------------------------------
 
 
@@ -61,45 +92,16 @@ class PortalPage:
         return self
 
     # header and nav
-    @property
-    def html(self) -> Locator:
-        return self.page.locator("html")
-
-    @property
-    def skip_link(self) -> Locator:
-        return self.page.get_by_role("link", name="跳到主要内容")
-
-    @property
-    def main(self) -> Locator:
-        return self.page.locator("main#main")
-
-    @property
-    def heading(self) -> Locator:
-        return self.page.get_by_role("heading", level=1)
-
-    @property
-    def nav(self) -> Locator:
-        return self.page.get_by_role("navigation", name="主导航")
-
-    @property
-    def nav_login_link(self) -> Locator:
-        return self.nav.get_by_role("link", name="登录", exact=True)
-
-    @property
-    def current_user(self) -> Locator:
-        return self.page.locator(".current-user")
-
-    @property
-    def sign_out_button(self) -> Locator:
-        return self.page.get_by_role("button", name="退出登录")
-
-    @property
-    def large_text_button(self) -> Locator:
-        return self.page.get_by_role("button", name="大字模式")
-
-    @property
-    def normal_text_button(self) -> Locator:
-        return self.page.get_by_role("button", name="标准字号")
+    html = ByCss("html")
+    skip_link = ByRole("link", name="跳到主要内容")
+    main = ByCss("main#main")
+    heading = ByRole("heading", level=1)
+    nav = ByRole("navigation", name="主导航")
+    nav_login_link = ByRole("link", name="登录", exact=True, within="nav")
+    current_user = ByCss(".current-user")
+    sign_out_button = ByRole("button", name="退出登录")
+    large_text_button = ByRole("button", name="大字模式")
+    normal_text_button = ByRole("button", name="标准字号")
 
     def nav_link(self, name: str) -> Locator:
         return self.nav.get_by_role("link", name=name, exact=True)
@@ -130,25 +132,11 @@ class PortalPage:
 class PortalHomePage(PortalPage):
     path = "/"
 
-    @property
-    def start_login_button(self) -> Locator:
-        return self.main.get_by_role("link", name="登录", exact=True)
-
-    @property
-    def search_box(self) -> Locator:
-        return self.page.get_by_role("searchbox", name="查找办事事项")
-
-    @property
-    def results(self) -> Locator:
-        return self.page.locator("#catalogue-results")
-
-    @property
-    def results_heading(self) -> Locator:
-        return self.results.get_by_role("heading", level=2)
-
-    @property
-    def result_links(self) -> Locator:
-        return self.results.locator(".service-list__name a")
+    start_login_button = ByRole("link", name="登录", exact=True, within="main")
+    search_box = ByRole("searchbox", name="查找办事事项")
+    results = ByCss("#catalogue-results")
+    results_heading = ByRole("heading", level=2, within="results")
+    result_links = ByCss(".service-list__name a", within="results")
 
     def start_login(self) -> SandboxLoginPage:
         """Click 登录 in the page (the nav has the same link); the platform's form opens."""
@@ -173,13 +161,8 @@ class ServicePage(PortalPage):
 
 
 class ErrorPage(PortalPage):
-    @property
-    def status_code(self) -> Locator:
-        return self.page.locator(".status-code")
-
-    @property
-    def message(self) -> Locator:
-        return self.main.locator(".lead")
+    status_code = ByCss(".status-code")
+    message = ByCss(".lead", within="main")
 
 
 class RoleHomePage(PortalPage):
@@ -219,21 +202,14 @@ class ProfilePage(PortalPage):
 class AuditPage(PortalPage):
     path = "/audit/"
 
-    @property
-    def action_field(self) -> Locator:
-        return self.page.get_by_label("操作类型", exact=True)
+    action_field = ByLabel("操作类型")
 
     @property
     def submit(self) -> Locator:
         return self.page.locator("#audit-filter").get_by_role("button", name="查询")
 
-    @property
-    def results(self) -> Locator:
-        return self.page.locator("#audit-results")
-
-    @property
-    def rows(self) -> Locator:
-        return self.results.locator("tbody tr")
+    results = ByCss("#audit-results")
+    rows = ByCss("tbody tr", within="results")
 
     def filter_by_action(self, action: str):
         self.action_field.fill(action)
@@ -247,36 +223,17 @@ class AuditPage(PortalPage):
 
 
 class SandboxLoginPage:
+    skip_link = ByRole("link", name="跳到主要内容")
+    main = ByCss("main#main")
+    heading = ByRole("heading", level=1)
+    username = ByLabel("用户名")
+    password = ByLabel("密码")
+    submit = ByRole("button", name="登录", within="form")
+    form = ByCss("main form")
+    error = ByRole("alert")
+
     def __init__(self, page: Page):
         self.page = page
-
-    @property
-    def skip_link(self) -> Locator:
-        return self.page.get_by_role("link", name="跳到主要内容")
-
-    @property
-    def main(self) -> Locator:
-        return self.page.locator("main#main")
-
-    @property
-    def heading(self) -> Locator:
-        return self.page.get_by_role("heading", level=1)
-
-    @property
-    def username(self) -> Locator:
-        return self.page.get_by_label("用户名", exact=True)
-
-    @property
-    def password(self) -> Locator:
-        return self.page.get_by_label("密码", exact=True)
-
-    @property
-    def submit(self) -> Locator:
-        return self.page.locator("main form").get_by_role("button", name="登录")
-
-    @property
-    def error(self) -> Locator:
-        return self.page.get_by_role("alert")
 
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> None:
         self.username.fill(username)
@@ -328,17 +285,9 @@ class RecognitionMaterialsPage(PortalPage):
 class RecognitionCasePage(PortalPage):
     """工伤认定 <reference>: the case as the parties see it."""
 
-    @property
-    def stage(self) -> Locator:
-        return self.page.locator("#case-clock dt:text-is('当前环节') + dd")
-
-    @property
-    def supplement(self) -> Locator:
-        return self.page.locator("#supplement")
-
-    @property
-    def documents(self) -> Locator:
-        return self.page.locator("#documents-title + ul")
+    stage = ByCss("#case-clock dt:text-is('当前环节') + dd")
+    supplement = ByCss("#supplement")
+    documents = ByCss("#documents-title + ul")
 
 
 # --- accessibility ----------------------------------------------------------------------------
