@@ -237,15 +237,9 @@ def live_stack(database_url, tmp_path, app_overrides):
 
 
 @pytest.fixture
-def sess(app):
-    """A session on the app's database for service-level tests (rolled back at the end)."""
-    with app.app_context():
-        session = app.extensions["portal.database"].sessions()
-        try:
-            yield session
-        finally:
-            session.rollback()
-            session.close()
+def sess(db):
+    """The session service-level tests pass to services (the same as ``db``)."""
+    return db
 
 
 @pytest.fixture
