@@ -49,3 +49,30 @@ def demo_identity(username: str) -> Identity:
     """The identity the sandbox would assert for a demo login (tests, demo data)."""
     account = next(a for a in sandbox_accounts() if a["username"] == username)
     return identity_from_claims({k: v for k, v in account.items() if k != "username"})
+
+
+ACCOUNT_TYPES = {"natural": "个人 natural", "legal": "法人 legal", "staff": "工作人员 staff"}
+
+
+def demo_accounts_rows() -> list[tuple[str, str, str, str]]:
+    """(username, 类型, name, role) of every sandbox demo account, from the two config files."""
+    from portal.auth.roles import Role
+    from portal.regions import city_name
+
+    with STAFF_FILE.open("rb") as fh:
+        staff = {entry["subject"]: entry for entry in tomllib.load(fh)["staff"]}
+    rows = []
+    for account in sandbox_accounts():
+        kind = account["account_type"]
+        if kind == "natural":
+            role = f"{Role.WORKER.label} worker"
+        elif kind == "legal":
+            role = f"{Role.EMPLOYER.label} employer（{account.get('org_name', '')}）"
+        elif account["sub"] in staff:
+            entry = staff[account["sub"]]
+            where = city_name(entry.get("city_code")) if entry.get("city_code") else "全省"
+            role = f"{Role(entry['role']).label} {entry['role']}（{where}）"
+        else:
+            role = "未授权工作人员：登录将被拒绝 (not authorised: login refused)"
+        rows.append((account["username"], ACCOUNT_TYPES.get(kind, kind), account["name"], role))
+    return rows

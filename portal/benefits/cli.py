@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -38,8 +36,8 @@ from portal.benefits.facts import (
     parse_facts,
     unknown_fields,
 )
+from portal.localtime import local_today
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 EXIT_INVALID = 2
 
 
@@ -68,7 +66,7 @@ def estimate_command() -> None:
     for name in unknown_fields(data):
         click.echo(f"提示：忽略不认识的字段 {name}", err=True)
     try:
-        facts = parse_facts(data, today=datetime.now(LOCAL_TZ).date())
+        facts = parse_facts(data, today=local_today())
         result = estimate(facts)
     except InvalidFacts as exc:
         _fail(exc.errors)

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+from portal.cli_support import database, format_table
+from portal.localtime import to_local
 
 
 def _local(moment: datetime | None) -> str:
     if moment is None:
         return "-"
-    moment = moment.astimezone(LOCAL_ZONE)
+    moment = to_local(moment)
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M:%S}"
 
 
@@ -42,10 +42,9 @@ def outbox_dispatch() -> None:
 @outbox_group.command("status")
 def outbox_status() -> None:
     """待投递、失败重试中的消息 / pending and failing messages."""
-    from portal.cli import format_table
     from portal.outbox import service as outbox
 
-    with current_app.extensions["portal.database"].read_session() as sess:
+    with database().read_session() as sess:
         report = outbox.status(sess)
         rows = [(m.aggregate, m.topic, str(m.attempts), _local(m.next_attempt_at), (m.last_error or "")[:60])
                 for m in report.stuck]

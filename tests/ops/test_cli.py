@@ -11,9 +11,10 @@ from alembic.script import ScriptDirectory
 from portal import create_app, migrate
 from portal.accounts.models import StaffAssignment
 from portal.auth.models import WebSession
-from portal.cli import cli, demo_accounts_rows
+from portal.cli import cli
 from portal.config import ConfigError, load_settings, validate
 from portal.db import utcnow
+from portal.demo import STAFF_FILE, demo_accounts_rows
 from portal.security.crypto import parse_keyring
 from tests.conftest import settings_for_tests
 from tests.helpers import tamper_with_audit_trail
@@ -136,8 +137,6 @@ def test_sessions_purge(app):
 
 
 def test_staff_load_is_idempotent(app):
-    from portal.demo import STAFF_FILE
-
     for _ in range(2):
         result = _invoke(app, "staff", "load", str(STAFF_FILE))
         assert result.exit_code == 0 and "已载入 6 条工作人员授权" in result.output

@@ -1,0 +1,416 @@
+"""Running the portal: ``portal demo``, ``portal serve``, ``portal sandbox``, ``portal worker`` and
+the migrations, ``portal db upgrade|downgrade|current|revision``."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from portal.cli_support import (
+    ConfigRefused,
+    build_app,
+    database,
+    format_table,
+    redact_url,
+    settings,
+)
+from portal.config import PROJECT_ROOT, load_settings
+
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _loopback(value: str) -> str:
+    """The demo serves development secrets and demo logins: IPv4 loopback (127.x.x.x) only."""
+    try:
+        if ipaddress.IPv4Address(value).is_loopback:
+            return value
+    except ValueError:
+        pass
+    raise click.BadParameter(f"演示环境只能绑定本机回环地址（如 127.0.0.1），不能是 {value!r}")
+
+
+def _tax_sandbox_app(settings, host: str, tax_port: int, portal_url: str):
+    """The tax collection platform sandbox (社保费征收), reporting payments to the portal."""
+    from adapters.tax_collection.sandbox import create_tax_sandbox_app
+
+    return create_tax_sandbox_app(base_url=f"http://{host}:{tax_port}",
+                                  portal_callback_url=f"{portal_url.rstrip('/')}/api/payments/tax-callback",
+                                  signing_key=settings.tax_platform_key.encode("utf-8"))
+
+
+def _service_item_apps(settings) -> dict[str, str]:
+    """The portal's registration at the 一网通办 sandbox (办件上报), from its own settings."""
+    return {settings.gov_platform_app_id: settings.gov_platform_secret}
+
+
+def _sandbox_client(settings, portal_url: str) -> dict:
+    portal_url = portal_url.rstrip("/")
+    return {
+        "client_id": settings.oidc_client_id,
+        "client_secret": settings.oidc_client_secret,
+        "redirect_uris": [f"{portal_url}/auth/callback"],
+        "post_logout_redirect_uris": [f"{portal_url}/"],
+    }
+
+
+# --- portal demo ------------------------------------------------------------------------------
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="门户端口 / portal port")
+@click.option("--sandbox-port", default=5100, show_default=True, type=click.IntRange(1, 65535),
+              help="统一身份认证沙箱端口 / sandbox OIDC provider port")
+@click.option("--tax-port", default=5200, show_default=True, type=click.IntRange(1, 65535),
+              help="社保费征收平台沙箱端口 / tax collection platform sandbox port")
+@click.option("--host", default="127.0.0.1", show_default=True, callback=lambda c, p, v: _loopback(v),
+              help="只允许本机回环地址 / loopback only")
+@click.option("--instance", "instance_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help=f"演示数据目录 / data directory (default {DEFAULT_INSTANCE})")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="后台任务线程数 / job consumer threads")
+@click.option("--no-browser-hint", is_flag=True, help="不提示在浏览器中打开 / no 'open in browser' hint")
+def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: Path | None, workers: int,
+         no_browser_hint: bool) -> None:
+    """演示环境：门户 + 统一身份认证沙箱 + 后台任务，一条命令启动 (all-in-one demo, loopback only).
+
+    Safe to re-run: migrations and demo data are idempotent. Data lives in the instance directory
+    (embedded SQLite), never in PORTAL_DATABASE_URL.
+    """
+    from werkzeug.serving import make_server
+
+    from adapters.gov_platform.sandbox import create_sandbox_app
+    from adapters.sandbox_server import serve_in_thread, stop_server
+    from portal import migrate
+    from portal.demo import load_staff_register
+    from portal.tasks import queue
+
+    if port == sandbox_port:
+        raise click.BadParameter("门户与沙箱不能使用同一端口", param_hint="--sandbox-port")
+    if tax_port in (port, sandbox_port):
+        raise click.BadParameter("征收平台沙箱不能与门户或登录沙箱使用同一端口", param_hint="--tax-port")
+    instance = (instance_dir or DEFAULT_INSTANCE).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    portal_url = f"http://{host}:{port}"
+    issuer = f"http://{host}:{sandbox_port}"
+    overrides: dict[str, Any] = {
+        "env": "development",
+        "database_url": f"sqlite:///{instance / 'portal.db'}",
+        "queue_url": f"sqlite:///{instance / 'queue.db'}",
+        "queue_immediate": False,
+        "oidc_issuer": issuer,
+        "oidc_redirect_uri": f"{portal_url}/auth/callback",
+        "tax_platform_url": f"http://{host}:{tax_port}",
+        "gov_platform_url": issuer,  # 一网通办 is served by the same sandbox process
+    }
+    if "PORTAL_LOG_FORMAT" not in os.environ:
+        overrides["log_format"] = "console"
+    # the factory binds the queue to this app and registers the tasks (portal.tasks.queue.init_app)
+    app = build_app(overrides)
+    demo_settings = app.config["PORTAL_SETTINGS"]
+    demo_database = app.extensions["portal.database"]
+
+    click.echo(f"准备数据库 / migrating {instance / 'portal.db'} …")
+    migrate.upgrade(demo_settings.database_url)
+    with demo_database.write_transaction() as sess:
+        staff_count = load_staff_register(sess)
+
+    sandbox_app = create_sandbox_app(issuer=issuer, clients=[_sandbox_client(demo_settings, portal_url)],
+                                     key_dir=instance / "sandbox-keys",
+                                     service_item_apps=_service_item_apps(demo_settings),
+                                     service_items_file=instance / "gov-platform-items.json")
+    try:
+        sandbox_server, sandbox_thread = serve_in_thread(sandbox_app, host, sandbox_port)
+    except OSError as exc:
+        raise click.ClickException(
+            f"沙箱端口 {sandbox_port} 无法使用（{exc.strerror}），请用 --sandbox-port 换一个") from exc
+    try:
+        tax_server, tax_thread = serve_in_thread(_tax_sandbox_app(demo_settings, host, tax_port, portal_url),
+                                                 host, tax_port)
+    except OSError as exc:
+        stop_server(sandbox_server, sandbox_thread)
+        raise click.ClickException(
+            f"征收平台沙箱端口 {tax_port} 无法使用（{exc.strerror}），请用 --tax-port 换一个") from exc
+    try:
+        portal_server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        stop_server(sandbox_server, sandbox_thread)
+        stop_server(tax_server, tax_thread)
+        raise click.ClickException(f"门户端口 {port} 无法使用（{exc.strerror}），请用 --port 换一个") from exc
+
+    consumer = queue.start_consumer(workers=workers)
+    portal_thread = threading.Thread(target=portal_server.serve_forever, kwargs={"poll_interval": 0.2},
+                                     name="portal-http", daemon=True)
+    portal_thread.start()
+
+    # Ctrl-C (also when started in the background, where SIGINT may be ignored) and SIGTERM end
+    # the demo; once stopping, the previous handlers are back, so a second Ctrl-C forces it.
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _print_demo_banner(portal_url, issuer, instance, staff_count, workers, no_browser_hint,
+                       tax_url=demo_settings.tax_platform_url)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        click.echo("\n正在停止 / stopping …")
+        portal_server.shutdown()
+        portal_thread.join(10)
+        queue.stop_consumer(consumer)
+        stop_server(sandbox_server, sandbox_thread)
+        stop_server(tax_server, tax_thread)
+        queue.huey.storage.close()
+        demo_database.dispose()
+        click.echo("已停止 / stopped.")
+
+
+def _print_demo_banner(portal_url: str, issuer: str, instance: Path, staff_count: int, workers: int,
+                       no_browser_hint: bool, tax_url: str = "") -> None:
+    from portal.demo import demo_accounts_rows
+
+    echo = click.echo
+    echo("")
+    echo("工伤保险公共服务门户 演示环境已启动 (work-injury insurance portal: demo running)")
+    echo(f"  门户 Portal:                         {portal_url}/")
+    echo(f"  统一身份认证沙箱 Sandbox login (OIDC): {issuer}/")
+    echo(f"      discovery: {issuer}/.well-known/openid-configuration")
+    echo(f"      一网通办 办件 service items: {issuer}/gov/items （我的办件 {issuer}/gov/my-items）")
+    if tax_url:
+        echo(f"  社保费征收平台沙箱 Tax payment sandbox: {tax_url}/")
+    echo(f"  数据目录 Data:                       {instance}（SQLite；已载入 {staff_count} 条工作人员授权）")
+    echo(f"  后台任务 Jobs:                       进程内 {workers} 个线程 / in-process, {workers} threads")
+    echo("")
+    echo("演示账号（密码均为 demo）/ Demo accounts (password: demo):")
+    echo(format_table(("用户名 username", "类型 type", "姓名 name", "角色 role"), demo_accounts_rows()))
+    echo("")
+    if not no_browser_hint:
+        echo(f"请在浏览器中打开 / Open in your browser: {portal_url}/")
+    echo("按 Ctrl-C 停止 / Press Ctrl-C to stop.")
+
+
+# --- portal serve -----------------------------------------------------------------------------
+
+
+def _default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="地址:端口 / host:port")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn 工作进程数 / worker processes (default: 2 × CPU + 1, at most 8)")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="每个进程的线程数 / threads per worker")
+def serve(bind: str, workers: int | None, threads: int) -> None:
+    """生产环境 WSGI 服务 (gunicorn) on PORTAL_DATABASE_URL; PORTAL_ENV defaults to production."""
+    os.environ.setdefault("PORTAL_ENV", "production")
+    app = build_app()
+    app_settings = app.config["PORTAL_SETTINGS"]
+    options = {
+        "bind": bind,
+        "workers": workers or _default_workers(),
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 60,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "accesslog": None,  # the portal logs each request itself, without query strings
+        "errorlog": "-",
+        "loglevel": app_settings.log_level.lower(),
+        "proc_name": "portal",
+        "post_fork": _gunicorn_post_fork,
+        # gunicorn ≥ 25 opens a control socket in ~/.gunicorn; nothing of ours uses it, and two
+        # portals on one host would fight over the path.
+        "control_socket_disable": True,
+    }
+    click.echo(f"门户启动 / serving on http://{bind} ({app_settings.env}, database "
+               f"{redact_url(app_settings.database_url)}, {options['workers']} workers × {threads} threads)",
+               err=True)
+    _run_gunicorn(app, options)
+
+
+def _gunicorn_post_fork(server, worker) -> None:
+    # Connections opened before the fork must not be shared by the children.
+    app = server.app.application
+    app.extensions["portal.database"].engine.dispose(close=False)
+
+
+def _run_gunicorn(app: Flask, options: Mapping[str, Any]) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class PortalGunicorn(BaseApplication):
+        """gunicorn driven from Python: our options, our already validated app."""
+
+        def __init__(self) -> None:
+            self.application = app
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return self.application
+
+    PortalGunicorn().run()
+
+
+# --- portal sandbox ---------------------------------------------------------------------------
+
+
+@click.command("sandbox")
+@click.option("--port", default=5100, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--portal-url", default="http://127.0.0.1:5000", show_default=True,
+              help="门户地址（用于登录回调）/ the portal's base URL (login callback)")
+@click.option("--tax-port", default=5200, show_default=True, type=click.IntRange(1, 65535),
+              help="社保费征收平台沙箱端口 / tax collection platform sandbox port")
+@click.option("--instance", "instance_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help=f"签名密钥所在目录的上级 / keeps sandbox-keys/ here (default {DEFAULT_INSTANCE})")
+def sandbox(port: int, portal_url: str, tax_port: int, instance_dir: Path | None) -> None:
+    """仅启动沙箱对端（统一身份认证 OIDC，社保费征收平台）/ the sandbox peers alone, foreground."""
+    from werkzeug.serving import make_server
+
+    from adapters.gov_platform.sandbox import create_sandbox_app
+    from adapters.sandbox_server import serve_in_thread, stop_server
+    from portal.logging_setup import configure_logging
+
+    env_settings = load_settings()
+    if env_settings.is_production:
+        raise ConfigRefused("沙箱仅用于开发和测试，生产环境 (PORTAL_ENV=production) 不能启动")
+    configure_logging(env_settings.log_format, env_settings.log_level)
+    issuer = f"http://127.0.0.1:{port}"
+    instance = (instance_dir or DEFAULT_INSTANCE).resolve()
+    app = create_sandbox_app(issuer=issuer, clients=[_sandbox_client(env_settings, portal_url)],
+                             key_dir=instance / "sandbox-keys",
+                             service_item_apps=_service_item_apps(env_settings),
+                             service_items_file=instance / "gov-platform-items.json")
+    try:
+        server = make_server("127.0.0.1", port, app, threaded=True)
+    except OSError as exc:
+        raise click.ClickException(f"端口 {port} 无法使用（{exc.strerror}）") from exc
+    try:
+        tax_server, tax_thread = serve_in_thread(_tax_sandbox_app(env_settings, "127.0.0.1", tax_port, portal_url),
+                                                 "127.0.0.1", tax_port)
+    except OSError as exc:
+        server.server_close()
+        raise click.ClickException(f"端口 {tax_port} 无法使用（{exc.strerror}）") from exc
+    click.echo(f"统一身份认证沙箱 / sandbox OIDC provider: {issuer}/ "
+               f"(client {env_settings.oidc_client_id} → {portal_url.rstrip('/')}/auth/callback)")
+    click.echo(f"社保费征收平台沙箱 / tax payment sandbox: http://127.0.0.1:{tax_port}/ "
+               f"(callback → {portal_url.rstrip('/')}/api/payments/tax-callback)")
+    click.echo("按 Ctrl-C 停止 / Press Ctrl-C to stop.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        stop_server(tax_server, tax_thread)
+
+
+# --- portal worker ----------------------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="线程数 / consumer threads")
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="是否执行定时任务 / run periodic tasks (run them on one worker only)")
+@with_appcontext
+def worker(workers: int, periodic: bool) -> None:
+    """后台任务进程 (Huey consumer), foreground. Point PORTAL_QUEUE_URL and PORTAL_DATABASE_URL
+    at the same Redis and database as the web servers."""
+    from portal.tasks import queue
+
+    # binds the queue to this app and registers the tasks of portal.tasks.queue.TASK_MODULES
+    queue.init_app(current_app._get_current_object())  # type: ignore[attr-defined]
+    huey = queue.huey
+    if huey.immediate:
+        raise ConfigRefused("PORTAL_QUEUE_IMMEDIATE 已开启：任务在请求内直接执行，不需要后台任务进程")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"后台任务进程 / worker: queue {huey.backend} {redact_url(huey.queue_url)}, "
+               f"database {redact_url(settings().database_url)}, {workers} threads, "
+               f"periodic {'on' if periodic else 'off'}", err=True)
+    # SQLite is polled (back off to 2 s when idle); Redis blocks on the queue and answers at once.
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic,
+                                    max_delay=2.0 if huey.backend == "sqlite" else 10.0)
+    consumer.run()
+
+
+# --- portal db --------------------------------------------------------------------------------
+
+
+@click.group("db", cls=AppGroup)
+def db_group() -> None:
+    """数据库迁移 (Alembic) on the configured database_url."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """升级到 REVISION（默认 head）。"""
+    from portal import migrate
+
+    url = settings().database_url
+    migrate.upgrade(url, revision)
+    click.echo(f"数据库已升级到 {revision} / upgraded to {revision}: {redact_url(url)}")
+
+
+@db_group.command("downgrade", context_settings={"ignore_unknown_options": True})
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """降级到 REVISION（如 -1、base 或版本号）。"""
+    from portal import migrate
+
+    url = settings().database_url
+    migrate.downgrade(url, revision)
+    click.echo(f"数据库已降级到 {revision} / downgraded to {revision}: {redact_url(url)}")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """显示数据库当前版本 / show the database's revision."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from portal import migrate
+
+    url = settings().database_url
+    heads = set(ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads())
+    click.echo(f"数据库 / database: {redact_url(url)}")
+    sqlite_file = database().engine.url.database if url.startswith("sqlite") else None
+    if sqlite_file and sqlite_file != ":memory:" and not Path(sqlite_file).exists():
+        click.echo("当前版本 / current: 无（数据库文件不存在，请运行 portal db upgrade）")
+        return
+    with database().engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        click.echo("当前版本 / current: 无（尚未迁移，请运行 portal db upgrade）")
+        return
+    for rev in sorted(current):
+        click.echo(f"当前版本 / current: {rev}{' (head)' if rev in heads else ''}")
+    if current != heads:
+        click.echo(f"有待执行的迁移 / pending migrations: 最新版本 head {', '.join(sorted(heads))}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="迁移说明 / migration message")
+def db_revision(message: str) -> None:
+    """根据模型自动生成迁移 (autogenerate); review the file before committing."""
+    from portal import migrate
+
+    migrate.revision(settings().database_url, message, autogenerate=True)
+    click.echo("请人工检查生成的文件：只用 sa 类型（不引用 portal）、写好 downgrade()、"
+               "新增 NOT NULL 列要有 server_default。")
