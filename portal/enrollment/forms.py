@@ -14,7 +14,7 @@ from wtforms.validators import (
 )
 
 from portal.enrollment.models import InsuranceType, UnitStatus
-from portal.enrollment.premiums import CLASS_NAMES
+from portal.enrollment.service import CLASS_NAMES
 from portal.regions import province
 from portal.web.fields import ChoiceField, LocalDateField, options, strip
 

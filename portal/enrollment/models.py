@@ -2,86 +2,41 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, Numeric, String, Text, false
+from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Person
-from portal.db import Base, utcnow
+from portal.choices import LabelledEnum
+from portal.db import Base, enum_column, utcnow
 from portal.errors import ConflictError
 from portal.security.fields import EncryptedText
 
 
-class UnitStatus(enum.StrEnum):
-    DRAFT = "draft"  #: 草稿 (saved, not yet sent)
-    SUBMITTED = "submitted"  #: 待审核
-    APPROVED = "approved"  #: 已参保 (审核通过)
-    RETURNED = "returned"  #: 已退回 (with reasons the employer answers)
-
-    @property
-    def label(self) -> str:
-        return UNIT_STATUS_LABELS[self]
+class UnitStatus(LabelledEnum):
+    DRAFT = "draft", "草稿（未提交）"  #: saved, not yet sent
+    SUBMITTED = "submitted", "待审核"
+    APPROVED = "approved", "已参保"  #: 审核通过
+    RETURNED = "returned", "已退回待补正"  #: with reasons the employer answers
 
 
-UNIT_STATUS_LABELS = {
-    UnitStatus.DRAFT: "草稿（未提交）",
-    UnitStatus.SUBMITTED: "待审核",
-    UnitStatus.APPROVED: "已参保",
-    UnitStatus.RETURNED: "已退回待补正",
-}
+class UnitAction(LabelledEnum):
+    """What moves a unit from one state to the next (and what the timeline shows); the table of
+    moves is ``portal.enrollment.service.UNIT_STATES``."""
 
-
-class UnitAction(enum.StrEnum):
-    """What moves a unit from one state to the next (and what the timeline shows)."""
-
-    CREATE = "create"  #: 填写登记信息
-    EDIT = "edit"  #: 修改登记信息
-    SUBMIT = "submit"  #: 提交审核
-    APPROVE = "approve"  #: 审核通过
-    RETURN = "return"  #: 退回补正
-
-    @property
-    def label(self) -> str:
-        return UNIT_ACTION_LABELS[self]
-
-
-UNIT_ACTION_LABELS = {
-    UnitAction.CREATE: "填写参保登记信息",
-    UnitAction.EDIT: "修改参保登记信息",
-    UnitAction.SUBMIT: "提交审核",
-    UnitAction.APPROVE: "审核通过，参保登记生效",
-    UnitAction.RETURN: "退回补正",
-}
-
-#: the state machine: (from, action) -> to. Anything not listed is refused.
-TRANSITIONS: dict[tuple[UnitStatus | None, UnitAction], UnitStatus] = {
-    (None, UnitAction.CREATE): UnitStatus.DRAFT,
-    (UnitStatus.DRAFT, UnitAction.EDIT): UnitStatus.DRAFT,
-    (UnitStatus.RETURNED, UnitAction.EDIT): UnitStatus.RETURNED,
-    (UnitStatus.DRAFT, UnitAction.SUBMIT): UnitStatus.SUBMITTED,
-    (UnitStatus.RETURNED, UnitAction.SUBMIT): UnitStatus.SUBMITTED,
-    (UnitStatus.SUBMITTED, UnitAction.APPROVE): UnitStatus.APPROVED,
-    (UnitStatus.SUBMITTED, UnitAction.RETURN): UnitStatus.RETURNED,
-}
+    CREATE = "create", "填写参保登记信息"
+    EDIT = "edit", "修改参保登记信息"
+    SUBMIT = "submit", "提交审核"
+    APPROVE = "approve", "审核通过，参保登记生效"
+    RETURN = "return", "退回补正"
 
 
 class IllegalUnitTransition(ConflictError):
+    """A move the unit's state machine does not list (no step skipped, none done twice)."""
+
     code = "illegal_enrollment_transition"
-
-
-def next_status(current: UnitStatus | None, action: UnitAction) -> UnitStatus:
-    """The state after ``action``, or :class:`IllegalUnitTransition` (no skipping, no repeats)."""
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        where = current.label if current else "尚未登记"
-        raise IllegalUnitTransition(f"当前状态为“{where}”，不能{action.label}") from None
-
-
-_status_enum = Enum(UnitStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class EnrolledUnit(Base):
@@ -112,7 +67,8 @@ class EnrolledUnit(Base):
     #: 联系电话 (personal data), encrypted
     contact_phone: Mapped[str] = mapped_column(EncryptedText("enrolled_unit.contact_phone"))
     contact_phone_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[UnitStatus] = mapped_column(_status_enum, index=True, server_default=UnitStatus.DRAFT.value)
+    status: Mapped[UnitStatus] = mapped_column(enum_column(UnitStatus), index=True,
+                                               server_default=UnitStatus.DRAFT.value)
     #: 退回原因 of the latest return (the timeline keeps every one)
     return_reasons: Mapped[str | None] = mapped_column(Text)
     #: 参保生效日期, set at approval
@@ -125,12 +81,6 @@ class EnrolledUnit(Base):
     organisation: Mapped[Organisation] = relationship()
     events: Mapped[list[EnrollmentEvent]] = relationship(
         back_populates="unit", order_by="EnrollmentEvent.id")
-
-    def apply(self, action: UnitAction) -> UnitStatus:
-        """Move along the state machine or refuse; returns the status before the move."""
-        before = self.status
-        self.status = next_status(before, action)
-        return before
 
 
 class EnrollmentEvent(Base):
@@ -161,25 +111,13 @@ class EnrollmentEvent(Base):
         return UnitAction(self.action).label
 
 
-class InsuranceType(enum.StrEnum):
+class InsuranceType(LabelledEnum):
     """参保类型: regular, or a single-insurance group (单险种参保, figure single_insurance_groups)."""
 
-    REGULAR = "regular"  #: 一般参保
-    RETIRED_AGE = "retired_age"  #: 超过法定退休年龄人员
-    INTERN = "intern"  #: 实习生
-    OTHER = "other"  #: 其他特定人员 (clerk review)
-
-    @property
-    def label(self) -> str:
-        return INSURANCE_TYPE_LABELS[self]
-
-
-INSURANCE_TYPE_LABELS = {
-    InsuranceType.REGULAR: "一般参保",
-    InsuranceType.RETIRED_AGE: "单险种：超龄人员",
-    InsuranceType.INTERN: "单险种：实习生",
-    InsuranceType.OTHER: "单险种：其他特定人员",
-}
+    REGULAR = "regular", "一般参保"
+    RETIRED_AGE = "retired_age", "单险种：超龄人员"  #: 超过法定退休年龄人员
+    INTERN = "intern", "单险种：实习生"
+    OTHER = "other", "单险种：其他特定人员"  #: clerk review
 
 
 class UnitMember(Base):
@@ -191,9 +129,8 @@ class UnitMember(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("enrolled_unit.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    insurance_type: Mapped[InsuranceType] = mapped_column(
-        Enum(InsuranceType, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
-        server_default=InsuranceType.REGULAR.value)
+    insurance_type: Mapped[InsuranceType] = mapped_column(enum_column(InsuranceType),
+                                                          server_default=InsuranceType.REGULAR.value)
     #: 月缴费工资基数
     wage_base: Mapped[Decimal]
     #: 参保日期 (local calendar date)

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import PortalPage, axe_violations
+from tests.browser.pages import ByCss, PortalPage, axe_violations
 from tests.enrollment.conftest import make_id
 
 pytestmark = pytest.mark.browser
@@ -34,17 +34,13 @@ class UnitPage(PortalPage):
     def status(self):
         return self.page.locator("dt:text-is('状态') + dd strong")
 
-    @property
-    def timeline(self):
-        return self.page.locator("#timeline-title + ol")
+    timeline = ByCss("#timeline-title + ol")
 
 
 class ReviewInboxPage(PortalPage):
     path = "/enrollment/review"
 
-    @property
-    def results(self):
-        return self.page.locator("#inbox-results")
+    results = ByCss("#inbox-results")
 
 
 def _sign_out(page: Page, portal_url: str) -> None:

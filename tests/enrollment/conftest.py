@@ -8,7 +8,7 @@ import pytest
 from stdnum.cn import ric
 from stdnum.cn import uscc as stdnum_uscc
 
-from portal.enrollment import units
+from portal.enrollment import service as enrollment
 from tests.conftest import sign_in_up_front
 
 #: the demo employer's USCC is in Hefei (91340100…): county 340104 = 合肥市蜀山区
@@ -43,11 +43,11 @@ def enroll(actor_for):
                 effective: date | None = None, **overrides):
         actor = actor_for(who)
         fields = {**UNIT_FIELDS, **overrides}
-        unit = units.save_unit(sess, actor, **fields)
+        unit = enrollment.save_unit(sess, actor, **fields)
         if submit or approve:
-            units.submit_unit(sess, actor)
+            enrollment.submit_unit(sess, actor)
         if approve:
-            units.approve_unit(sess, actor_for("clerk"), unit.id, risk_class=unit.risk_class or 5, band="1.0",
+            enrollment.approve_unit(sess, actor_for("clerk"), unit.id, risk_class=unit.risk_class or 5, band="1.0",
                                effective_date=effective or date(2026, 1, 1))
         return unit
 

@@ -7,9 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import Person
-from portal.enrollment import imports
-from portal.enrollment.imports import ImportRejected
+from portal.enrollment import service as enrollment
 from portal.enrollment.models import UnitMember
+from portal.enrollment.service import (
+    ImportRejected,
+    imports,  # internals: batch size and row limit
+)
 from portal.spreadsheets import MAX_ERRORS_KEPT
 from tests.enrollment.conftest import make_id
 from tests.enrollment.test_imports import csv_bytes, row
@@ -35,7 +38,7 @@ def test_a_file_whose_last_row_is_bad_leaves_nothing_after_earlier_batches(app, 
     in_session = []
     with app.app_context(), app.extensions["portal.database"].write_transaction() as s:
         with pytest.raises(ImportRejected) as caught:
-            imports.import_members(s, actor_for("employer"), "a.csv", csv_bytes(rows), today=TODAY)
+            enrollment.import_members(s, actor_for("employer"), "a.csv", csv_bytes(rows), today=TODAY)
         in_session.append(s.execute(select(func.count(UnitMember.id))).scalar_one())
     # the transaction above committed, yet nothing of the 13 good rows (3 batches flushed) remains
     assert [e.row for e in caught.value.errors] == [15] and caught.value.rows == 14
@@ -62,7 +65,7 @@ def test_every_bad_row_counted_first_ones_listed(sess, actor_for, enroll):
     bad = MAX_ERRORS_KEPT + 30
     data = csv_bytes([row(1), *[("", make_id(seq=i % 999), "", "", "", "") for i in range(bad)]])
     with pytest.raises(ImportRejected) as caught:
-        imports.import_members(sess, actor_for("employer"), "a.csv", data, today=TODAY)
+        enrollment.import_members(sess, actor_for("employer"), "a.csv", data, today=TODAY)
     assert caught.value.total == bad and caught.value.rows == bad + 1
     assert [e.row for e in caught.value.errors] == list(range(3, MAX_ERRORS_KEPT + 3))
     assert f"文件中有 {bad} 行存在问题" in caught.value.message

@@ -9,9 +9,15 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Person
 from portal.audit.models import AuditEvent
-from portal.enrollment import imports, members
-from portal.enrollment.imports import HEADERS, ImportFileError, ImportRejected
+from portal.enrollment import service as enrollment
 from portal.enrollment.models import UnitMember
+from portal.enrollment.service import (
+    HEADERS,
+    ImportFileError,
+    ImportRejected,
+    imports,  # internals: batch size and row limit
+)
+from portal.spreadsheets import neutralise
 from tests.enrollment.conftest import make_id
 
 TODAY = date(2026, 11, 20)
@@ -45,7 +51,7 @@ def approved(sess, enroll):
 
 
 def run(sess, actor_for, filename, data):
-    return imports.import_members(sess, actor_for("employer"), filename, data, today=TODAY)
+    return enrollment.import_members(sess, actor_for("employer"), filename, data, today=TODAY)
 
 
 def stored(sess):
@@ -66,7 +72,8 @@ def test_xlsx_import_adds_everyone_with_single_insurance_groups(sess, actor_for,
     result = run(sess, actor_for, "名单.xlsx", data)
     assert result.added == 4
     assert [(w.row, "上限" in w.message or "认定" in w.message) for w in result.warnings] == [(3, True), (6, True)]
-    page = members.read_members(sess, actor_for("employer"), today=TODAY)
+    sess.commit()  # audited reads run in a transaction of their own, which ends this one first
+    page = enrollment.read_members(sess, actor_for("employer"), today=TODAY)
     assert page.total == 4
     assert all("*" in r.id_number_masked for r in page.rows)
     audit = sess.execute(select(AuditEvent).where(AuditEvent.action == "enrollment.member_import")).scalar_one()
@@ -161,7 +168,7 @@ def test_unusable_files_are_refused_as_a_whole(sess, actor_for, approved, filena
 
 
 def test_oversized_files_and_too_many_rows(sess, actor_for, approved, monkeypatch):
-    huge = csv_bytes([row(391)]) + b"x" * imports.MAX_BYTES
+    huge = csv_bytes([row(391)]) + b"x" * enrollment.MAX_BYTES
     with pytest.raises(ImportFileError) as caught:
         run(sess, actor_for, "big.csv", huge)
     assert "超过 5 MB" in caught.value.message
@@ -173,7 +180,7 @@ def test_oversized_files_and_too_many_rows(sess, actor_for, approved, monkeypatc
 
 
 def test_the_template_round_trips_and_neutralises_formulas(sess, actor_for, approved):
-    template = load_workbook(io.BytesIO(imports.template_xlsx()))
+    template = load_workbook(io.BytesIO(enrollment.template_xlsx()))
     sheet = template["参保人员"]
     assert tuple(c.value for c in sheet[1]) == HEADERS
     assert sheet["B2"].number_format == "@"
@@ -182,8 +189,8 @@ def test_the_template_round_trips_and_neutralises_formulas(sess, actor_for, appr
     buffer = io.BytesIO()
     template.save(buffer)
     assert run(sess, actor_for, "模板.xlsx", buffer.getvalue()).added == 1
-    text = imports.template_csv().decode("utf-8")
+    text = enrollment.template_csv().decode("utf-8")
     assert text.startswith("\ufeff姓名,身份证号码")
-    assert imports.neutralise("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
-    assert imports.neutralise("@x") == "'@x" and imports.neutralise("张三") == "张三"
-    assert imports.neutralise(8000) == 8000
+    assert neutralise("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
+    assert neutralise("@x") == "'@x" and neutralise("张三") == "张三"
+    assert neutralise(8000) == 8000

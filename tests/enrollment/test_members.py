@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Person
 from portal.audit.models import AuditEvent
-from portal.enrollment import members, units
+from portal.enrollment import service as enrollment
 from portal.enrollment.models import InsuranceType, UnitMember
-from portal.errors import ConflictError, NotFoundError
+from portal.errors import ConflictError, InvalidFields, NotFoundError
 from tests.enrollment.conftest import make_id
 
 TODAY = date(2026, 11, 20)
@@ -20,7 +20,7 @@ def add(sess, actor, **overrides):
     fields = dict(name="李明", id_number=make_id(), phone="13800001111", wage_base="8000",
                   start_date=date(2026, 11, 1), insurance_type="regular", today=TODAY)
     fields.update(overrides)
-    return members.add_member(sess, actor, **fields)
+    return enrollment.add_member(sess, actor, **fields)
 
 
 @pytest.fixture
@@ -34,12 +34,12 @@ def test_add_change_remove_and_add_again_keeps_history(sess, actor_for, approved
     assert warning is None
     person = sess.get(Person, member.person_id)
     assert person.id_number == make_id() and person.name == "李明"
-    members.change_wage_base(sess, employer, member.id, wage_base="9,000.50", today=TODAY)
+    enrollment.change_wage_base(sess, employer, member.id, wage_base="9,000.50", today=TODAY)
     assert member.wage_base == Decimal("9000.50")
-    members.remove_member(sess, employer, member.id, end_date=date(2026, 11, 15), today=TODAY)
+    enrollment.remove_member(sess, employer, member.id, end_date=date(2026, 11, 15), today=TODAY)
     with pytest.raises(ConflictError):
-        members.remove_member(sess, employer, member.id, end_date=date(2026, 11, 16), today=TODAY)
-    with pytest.raises(units.InvalidFields) as caught:  # the new period must start after the old one
+        enrollment.remove_member(sess, employer, member.id, end_date=date(2026, 11, 16), today=TODAY)
+    with pytest.raises(InvalidFields) as caught:  # the new period must start after the old one
         add(sess, employer, start_date=date(2026, 11, 15))
     assert "2026-11-15" in caught.value.errors["id_number"]
     again, _ = add(sess, employer, start_date=date(2026, 11, 16))
@@ -52,7 +52,7 @@ def test_add_change_remove_and_add_again_keeps_history(sess, actor_for, approved
 
 def test_person_already_active_on_the_unit_is_refused(sess, actor_for, approved):
     add(sess, actor_for("employer"))
-    with pytest.raises(units.InvalidFields) as caught:
+    with pytest.raises(InvalidFields) as caught:
         add(sess, actor_for("employer"), start_date=date(2026, 11, 10))
     assert caught.value.errors["id_number"] == "该人员已在本单位参保，不能重复增加"
 
@@ -64,8 +64,8 @@ def test_an_existing_person_is_reused_and_a_different_name_refused(sess, actor_f
     assert member.person_id == person.id
     other = make_id(seq=457)
     first, _ = add(sess, actor_for("employer"), name="王五", id_number=other)
-    members.remove_member(sess, actor_for("employer"), first.id, end_date=date(2026, 11, 5), today=TODAY)
-    with pytest.raises(units.InvalidFields) as caught:
+    enrollment.remove_member(sess, actor_for("employer"), first.id, end_date=date(2026, 11, 5), today=TODAY)
+    with pytest.raises(InvalidFields) as caught:
         add(sess, actor_for("employer"), name="王六", id_number=other, start_date=date(2026, 11, 10))
     assert "姓名与该身份证号码已登记的姓名不一致" in caught.value.errors["name"]
 
@@ -95,7 +95,7 @@ def test_members_need_an_approved_unit(sess, actor_for, enroll):
     ({"name": ""}, "name", "请填写姓名"),
 ])
 def test_bad_input_is_refused_with_the_reason(sess, actor_for, approved, overrides, field, message):
-    with pytest.raises(units.InvalidFields) as caught:
+    with pytest.raises(InvalidFields) as caught:
         add(sess, actor_for("employer"), **overrides)
     assert message in caught.value.errors[field]
 
@@ -103,8 +103,8 @@ def test_bad_input_is_refused_with_the_reason(sess, actor_for, approved, overrid
 def test_wage_base_bounds_are_inclusive(sess, actor_for, approved):
     add(sess, actor_for("employer"), wage_base="5184.40")
     add(sess, actor_for("employer"), wage_base="25922.01", id_number=make_id(seq=233))
-    with pytest.raises(units.InvalidFields) as caught:
-        members.change_wage_base(sess, actor_for("employer"), 1, wage_base="30000", today=TODAY)
+    with pytest.raises(InvalidFields) as caught:
+        enrollment.change_wage_base(sess, actor_for("employer"), 1, wage_base="30000", today=TODAY)
     assert "5,184.40 元至 25,922.01 元" in caught.value.errors["wage_base"]
 
 
@@ -112,7 +112,7 @@ def test_single_insurance_rules(sess, actor_for, approved):
     employer = actor_for("employer")
     start = date(2026, 11, 1)
     # 59-year-old man: not yet at 60
-    with pytest.raises(units.InvalidFields) as caught:
+    with pytest.raises(InvalidFields) as caught:
         add(sess, employer, id_number=make_id(birth="19670601", seq=111), insurance_type="retired_age")
     assert "未达到法定退休年龄（男60周岁）" in caught.value.errors["insurance_type"]
     # 52-year-old woman: past 50
@@ -127,7 +127,8 @@ def test_single_insurance_rules(sess, actor_for, approved):
     assert intern.insurance_type is InsuranceType.INTERN and not intern.needs_review and warning is None
     other, warning = add(sess, employer, id_number=make_id(birth="19900101", seq=119), insurance_type="other")
     assert other.needs_review and "审核认定" in warning
-    page = members.read_members(sess, actor_for("clerk"), unit_id=approved.id, show="flagged", today=TODAY)
+    sess.commit()  # audited reads run in a transaction of their own, which ends this one first
+    page = enrollment.read_members(sess, actor_for("clerk"), unit_id=approved.id, show="flagged", today=TODAY)
     assert {r.id for r in page.rows} == {old.id, other.id}
 
 
@@ -135,32 +136,34 @@ def test_lists_are_masked_paged_and_every_view_audited(sess, actor_for, approved
     employer = actor_for("employer")
     for seq in range(301, 361, 2):
         add(sess, employer, name=f"员工{seq}", id_number=make_id(seq=seq))
-    page = members.read_members(sess, employer, today=TODAY)
+    sess.commit()  # audited reads run in a transaction of their own, which ends this one first
+    page = enrollment.read_members(sess, employer, today=TODAY)
     assert (page.total, len(page.rows), page.pages) == (30, 30, 1)
     row = page.rows[0]
     assert row.id_number_masked == "340104********" + make_id(seq=301)[-4:]
     assert row.phone_masked == "138****1111"
     assert row.premium.formula == "8,000.00 × 1.30% × 100% = 104.00"  # E4710: 六类 1.3 %
-    small = members.read_members(sess, employer, page=2, per_page=20, today=TODAY)
+    small = enrollment.read_members(sess, employer, page=2, per_page=20, today=TODAY)
     assert len(small.rows) == 10
     reads = sess.execute(select(AuditEvent).where(AuditEvent.action == "enrollment.members_read_personal_data")
                          .order_by(AuditEvent.seq)).scalars().all()
     assert [e.detail["persons"] for e in reads] == [30, 10]
     assert all(make_id(seq=301) not in str(e.detail) for e in reads)
-    view = units.read_own_unit(sess, employer, today=TODAY)
+    view = enrollment.read_own_unit(sess, employer, today=TODAY)
     assert view.members_active == 30 and view.payroll == Decimal("240000.00")
     assert view.premium_formula == "240,000.00 × 1.30% × 100% = 3,120.00"
-    overview = {r.code: r for r in units.province_overview(sess, actor_for("provincial"), today=TODAY)}
+    overview = {r.code: r for r in enrollment.province_overview(sess, actor_for("provincial"), today=TODAY)}
     assert overview["340100"].members_active == 30 and overview["340100"].premium_due == Decimal("3120.00")
 
 
 def test_scope_of_member_lists(sess, actor_for, approved):
     add(sess, actor_for("employer"))
-    assert members.read_members(sess, actor_for("employer2")) is None
+    sess.commit()  # audited reads run in a transaction of their own, which ends this one first
+    assert enrollment.read_members(sess, actor_for("employer2")) is None
     with pytest.raises(NotFoundError):
-        members.read_members(sess, actor_for("clerk-wuhu"), unit_id=approved.id)
+        enrollment.read_members(sess, actor_for("clerk-wuhu"), unit_id=approved.id)
     with pytest.raises(NotFoundError):
-        members.read_member(sess, actor_for("employer2"), 1)
+        enrollment.read_member(sess, actor_for("employer2"), 1)
     with pytest.raises(NotFoundError):
-        members.change_wage_base(sess, actor_for("employer2"), 1, wage_base="8000")
-    assert members.read_members(sess, actor_for("provincial"), unit_id=approved.id).total == 1
+        enrollment.change_wage_base(sess, actor_for("employer2"), 1, wage_base="8000")
+    assert enrollment.read_members(sess, actor_for("provincial"), unit_id=approved.id).total == 1

@@ -7,14 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.enrollment.models import (
-    TRANSITIONS,
+from portal.enrollment.models import UnitAction, UnitStatus
+from portal.enrollment.service import (
+    UNIT_STATES,
     IllegalUnitTransition,
-    UnitAction,
-    UnitStatus,
-    next_status,
-)
-from portal.enrollment.premiums import (
     band_percent,
     monthly_premium,
     rate_info,
@@ -97,10 +93,10 @@ def test_no_sequence_of_actions_skips_a_step_or_repeats_one(actions):
     history = []
     for action in actions:
         try:
-            after = next_status(status, action)
+            after = UNIT_STATES.next_status(status, action)
         except IllegalUnitTransition as exc:
             assert isinstance(exc, ConflictError)
-            assert (status, action) not in TRANSITIONS
+            assert (status, action) not in UNIT_STATES.transitions
             continue
         if after is UnitStatus.APPROVED:
             assert status is UnitStatus.SUBMITTED
@@ -120,8 +116,8 @@ def test_no_sequence_of_actions_skips_a_step_or_repeats_one(actions):
 def test_approved_is_final_and_drafts_cannot_be_decided():
     for action in ACTIONS:
         with pytest.raises(IllegalUnitTransition):
-            next_status(UnitStatus.APPROVED, action)
+            UNIT_STATES.next_status(UnitStatus.APPROVED, action)
     with pytest.raises(IllegalUnitTransition):
-        next_status(UnitStatus.DRAFT, UnitAction.APPROVE)
+        UNIT_STATES.next_status(UnitStatus.DRAFT, UnitAction.APPROVE)
     with pytest.raises(IllegalUnitTransition):
-        next_status(None, UnitAction.SUBMIT)
+        UNIT_STATES.next_status(None, UnitAction.SUBMIT)

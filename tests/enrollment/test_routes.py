@@ -9,7 +9,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
-from portal.db import set_write_intent
 from portal.enrollment.models import EnrolledUnit, UnitMember, UnitStatus
 from tests.enrollment.conftest import UNIT_FIELDS, make_id
 from tests.frontend.test_pages import check_page
@@ -50,21 +49,18 @@ def enroll_over_http(employer, csrf_token, **overrides):
     assert post(employer, csrf_token, "/enrollment/unit/submit").status_code == 303
 
 
-def scalar(db, statement):
-    """One value, read in a transaction of its own: the test client's last POST left SQLite's
-    write intent set in this thread, and a held BEGIN IMMEDIATE would block the next request."""
-    set_write_intent(False)
-    try:
-        return db.execute(statement).scalar_one()
-    finally:
-        db.rollback()
+def scalar(app, statement):
+    """One value, read in a session of its own that ends at once (a reader: it holds no SQLite
+    lock the next request would wait for)."""
+    with app.extensions["portal.database"].read_session() as s:
+        return s.execute(statement).scalar_one()
 
 
-def unit_id(db) -> int:
-    return scalar(db, select(EnrolledUnit.id))
+def unit_id(app) -> int:
+    return scalar(app, select(EnrolledUnit.id))
 
 
-def test_employer_enrolls_clerk_returns_then_approves_and_the_employer_sees_it(app, db, employer, clerk, csrf_token):
+def test_employer_enrolls_clerk_returns_then_approves_and_the_employer_sees_it(app, employer, clerk, csrf_token):
     page = employer.get("/enrollment/unit")
     assert page.status_code == 200 and "本单位尚未办理工伤保险参保登记" in text(page)
     assert_page(page, "单位参保登记")
@@ -73,7 +69,7 @@ def test_employer_enrolls_clerk_returns_then_approves_and_the_employer_sees_it(a
     assert 'value="91340100MA2N0A1B5E"' in text(form) and "安徽皖建建设工程有限公司" in text(form)
 
     enroll_over_http(employer, csrf_token)
-    uid = unit_id(db)
+    uid = unit_id(app)
     mine = text(employer.get("/enrollment/unit"))
     assert "待审核" in mine and "139****1234" in mine and "13955101234" not in mine
     assert "1.30%" in mine and "六类" in mine and "待核实" in mine and "100%" in mine
@@ -105,16 +101,16 @@ def test_employer_enrolls_clerk_returns_then_approves_and_the_employer_sees_it(a
     ok = post(clerk, csrf_token, f"/enrollment/review/{uid}/approve",
               {"risk_class": "6", "band": "1.0", "effective_date": "2026-11-01"})
     assert ok.status_code == 303
-    assert post(clerk, csrf_token, f"/enrollment/review/{uid}/approve",
-                {"risk_class": "6", "band": "1.0", "effective_date": "2026-11-01"}).status_code == 409
+    again = post(clerk, csrf_token, f"/enrollment/review/{uid}/approve",
+                 {"risk_class": "6", "band": "1.0", "effective_date": "2026-11-01"})
+    assert again.status_code == 409 and "不能审核通过" in text(again)  # decided already: the page says so
 
     approved = text(employer.get("/enrollment/unit"))
     assert "审核通过，参保登记生效" in approved and "自 2026-11-01 起" in approved
     assert "退回补正" in approved  # the whole history stays visible
-    assert scalar(db, select(EnrolledUnit.status).where(EnrolledUnit.id == uid)) is UnitStatus.APPROVED
-    set_write_intent(False)
-    actions = set(db.execute(select(AuditEvent.action).where(AuditEvent.object_id == str(uid))).scalars())
-    db.rollback()
+    assert scalar(app, select(EnrolledUnit.status).where(EnrolledUnit.id == uid)) is UnitStatus.APPROVED
+    with app.extensions["portal.database"].read_session() as s:
+        actions = set(s.execute(select(AuditEvent.action).where(AuditEvent.object_id == str(uid))).scalars())
     assert {"enrollment.unit_approve", "enrollment.unit_return", "enrollment.unit_read_personal_data"} <= actions
 
 
@@ -132,9 +128,9 @@ def test_invalid_enrollment_answers_422_with_messages_next_to_fields(employer, c
     assert empty.status_code == 422 and "请填写单位名称" in text(empty)
 
 
-def test_scope_other_city_and_other_employer_get_404(app, db, employer, login_as, csrf_token):
+def test_scope_other_city_and_other_employer_get_404(app, employer, login_as, csrf_token):
     enroll_over_http(employer, csrf_token)
-    uid = unit_id(db)
+    uid = unit_id(app)
     wuhu = app.test_client()
     login_as(wuhu, "clerk-wuhu")
     assert wuhu.get(f"/enrollment/review/{uid}").status_code == 404
@@ -152,7 +148,7 @@ def test_scope_other_city_and_other_employer_get_404(app, db, employer, login_as
     assert province.get("/enrollment/review?city_code=340200&status=all").status_code == 200
 
 
-def test_inbox_htmx_partial_and_bad_filters(app, db, employer, clerk, csrf_token):
+def test_inbox_htmx_partial_and_bad_filters(app, employer, clerk, csrf_token):
     enroll_over_http(employer, csrf_token)
     partial = clerk.get("/enrollment/review?status=all&q=皖建",
                         headers={"HX-Request": "true", "HX-Target": "inbox-results"})
@@ -164,18 +160,18 @@ def test_inbox_htmx_partial_and_bad_filters(app, db, employer, clerk, csrf_token
     check_page(bad)
 
 
-def approve_over_http(employer, clerk, db, csrf_token):
+def approve_over_http(employer, clerk, app, csrf_token):
     enroll_over_http(employer, csrf_token)
-    uid = unit_id(db)
+    uid = unit_id(app)
     assert post(clerk, csrf_token, f"/enrollment/review/{uid}/approve",
                 {"risk_class": "6", "band": "1.0", "effective_date": "2026-11-01"}).status_code == 303
     return uid
 
 
-def test_members_add_change_remove_import_over_http(app, db, employer, clerk, csrf_token):
+def test_members_add_change_remove_import_over_http(app, employer, clerk, csrf_token):
     not_yet = employer.get("/enrollment/members/new")
     assert not_yet.status_code == 404 and "尚未办理参保登记" in text(not_yet)
-    uid = approve_over_http(employer, clerk, db, csrf_token)
+    uid = approve_over_http(employer, clerk, app, csrf_token)
     assert_page(employer.get("/enrollment/members/new"), "增加参保人员")
     data = {"name": "李明", "id_number": make_id(seq=501), "phone": "", "wage_base": "100",
             "start_date": date.today().isoformat(), "insurance_type": "regular"}
@@ -187,7 +183,7 @@ def test_members_add_change_remove_import_over_http(app, db, employer, clerk, cs
     body = text(listing)
     assert make_id(seq=501) not in body and "340104********" + make_id(seq=501)[-4:] in body
     assert "8,000.00 × 1.30% × 100% = 104.00" in body
-    member_id = scalar(db, select(UnitMember.id))
+    member_id = scalar(app, select(UnitMember.id))
     assert_page(employer.get(f"/enrollment/members/{member_id}"), "参保人员信息")
     bad = post(employer, csrf_token, f"/enrollment/members/{member_id}/wage-base", {"wage_base": "abc"})
     assert bad.status_code == 422 and "格式不正确" in text(bad)
@@ -228,8 +224,8 @@ def test_members_add_change_remove_import_over_http(app, db, employer, clerk, cs
     assert "王芳" in text(staff)
 
 
-def test_province_overview_links_each_figure_to_its_list(app, db, employer, clerk, login_as, csrf_token):
-    approve_over_http(employer, clerk, db, csrf_token)
+def test_province_overview_links_each_figure_to_its_list(app, employer, clerk, login_as, csrf_token):
+    approve_over_http(employer, clerk, app, csrf_token)
     province = app.test_client()
     login_as(province, "provincial")
     page = province.get("/enrollment/province")
@@ -243,8 +239,8 @@ def test_province_overview_links_each_figure_to_its_list(app, db, employer, cler
     assert clerk.get("/enrollment/province").status_code == 403
 
 
-def test_oversized_uploads_are_refused_without_a_500(app, db, employer, clerk, csrf_token):
-    approve_over_http(employer, clerk, db, csrf_token)
+def test_oversized_uploads_are_refused_without_a_500(app, employer, clerk, csrf_token):
+    approve_over_http(employer, clerk, app, csrf_token)
     header = "姓名,身份证号码,手机号码,月缴费工资基数,参保日期,参保类型\r\n".encode()
     just_over = header + b" " * (5 * 1024 * 1024)
     response = post(employer, csrf_token, "/enrollment/members/import",
@@ -253,4 +249,4 @@ def test_oversized_uploads_are_refused_without_a_500(app, db, employer, clerk, c
     absurd = post(employer, csrf_token, "/enrollment/members/import",
                   {"file": (io.BytesIO(b"x" * (8 * 1024 * 1024)), "huge.csv")}, content_type="multipart/form-data")
     assert absurd.status_code == 422 and "文件超过 5 MB" in text(absurd)
-    assert scalar(db, select(func.count(UnitMember.id))) == 0
+    assert scalar(app, select(func.count(UnitMember.id))) == 0

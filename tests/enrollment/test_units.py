@@ -17,9 +17,9 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation
 from portal.audit.models import AuditEvent
 from portal.auth.roles import Actor, Role
-from portal.enrollment import units
+from portal.enrollment import service as enrollment
 from portal.enrollment.models import EnrolledUnit, EnrollmentEvent, UnitStatus
-from portal.errors import ConflictError, NotFoundError
+from portal.errors import ConflictError, InvalidFields, NotFoundError
 from tests.enrollment.conftest import UNIT_FIELDS, make_uscc
 
 
@@ -35,17 +35,18 @@ def test_enroll_submit_return_answer_approve_with_timeline_and_audit(sess, actor
     assert unit.status is UnitStatus.DRAFT
     assert (unit.city_code, unit.risk_class) == ("340100", 6)  # E4710 房屋建筑业 -> 六类
     assert unit.contact_phone == "13955101234" and len(unit.contact_phone_hash) == 64
-    units.submit_unit(sess, employer)
-    units.return_unit(sess, clerk, unit.id, reasons="营业执照地址与填写不一致，请核对单位地址。")
+    enrollment.submit_unit(sess, employer)
+    enrollment.return_unit(sess, clerk, unit.id, reasons="营业执照地址与填写不一致，请核对单位地址。")
     assert unit.status is UnitStatus.RETURNED
-    units.save_unit(sess, employer, **{**UNIT_FIELDS, "address": "合肥市蜀山区长江西路200号"})
+    enrollment.save_unit(sess, employer, **{**UNIT_FIELDS, "address": "合肥市蜀山区长江西路200号"})
     assert unit.status is UnitStatus.RETURNED  # editing answers, resubmitting sends it again
-    units.submit_unit(sess, employer)
-    units.approve_unit(sess, clerk, unit.id, risk_class="6", band="1.2", effective_date=date(2026, 11, 1))
+    enrollment.submit_unit(sess, employer)
+    enrollment.approve_unit(sess, clerk, unit.id, risk_class="6", band="1.2", effective_date=date(2026, 11, 1))
     assert unit.status is UnitStatus.APPROVED
     assert (unit.rate_band, unit.effective_date) == (Decimal("1.20"), date(2026, 11, 1))
 
-    view = units.read_own_unit(sess, employer)
+    sess.commit()  # audited reads run in a transaction of their own, which ends this one first
+    view = enrollment.read_own_unit(sess, employer)
     timeline = [(e.action, e.to_status, e.by_role) for e in view.events]
     assert timeline == [("create", "draft", "employer"), ("submit", "submitted", "employer"),
                         ("return", "returned", "clerk"), ("edit", "returned", "employer"),
@@ -65,9 +66,9 @@ def test_enroll_submit_return_answer_approve_with_timeline_and_audit(sess, actor
 def test_a_unit_is_enrolled_once_per_organisation(sess, actor_for, enroll):
     enroll(sess)
     with pytest.raises(ConflictError):
-        units.create_unit(sess, actor_for("employer"), **UNIT_FIELDS)
+        enrollment.create_unit(sess, actor_for("employer"), **UNIT_FIELDS)
     with pytest.raises(ConflictError):  # under review: no editing either
-        units.save_unit(sess, actor_for("employer"), **UNIT_FIELDS)
+        enrollment.save_unit(sess, actor_for("employer"), **UNIT_FIELDS)
     assert sess.execute(select(EnrolledUnit)).scalars().all().__len__() == 1
 
 
@@ -75,17 +76,17 @@ def test_steps_cannot_be_skipped_or_repeated(sess, actor_for, enroll):
     employer, clerk = actor_for("employer"), actor_for("clerk")
     unit = enroll(sess, submit=False)
     with pytest.raises(NotFoundError):  # a draft is not the clerk's yet
-        units.approve_unit(sess, clerk, unit.id, risk_class=6, band="1.0", effective_date=date(2026, 11, 1))
-    units.submit_unit(sess, employer)
+        enrollment.approve_unit(sess, clerk, unit.id, risk_class=6, band="1.0", effective_date=date(2026, 11, 1))
+    enrollment.submit_unit(sess, employer)
     with pytest.raises(ConflictError):
-        units.submit_unit(sess, employer)
-    units.approve_unit(sess, clerk, unit.id, risk_class=6, band="1.0", effective_date=date(2026, 11, 1))
+        enrollment.submit_unit(sess, employer)
+    enrollment.approve_unit(sess, clerk, unit.id, risk_class=6, band="1.0", effective_date=date(2026, 11, 1))
     with pytest.raises(ConflictError):
-        units.approve_unit(sess, clerk, unit.id, risk_class=6, band="1.0", effective_date=date(2026, 11, 1))
+        enrollment.approve_unit(sess, clerk, unit.id, risk_class=6, band="1.0", effective_date=date(2026, 11, 1))
     with pytest.raises(ConflictError):
-        units.return_unit(sess, clerk, unit.id, reasons="再退回")
+        enrollment.return_unit(sess, clerk, unit.id, reasons="再退回")
     with pytest.raises(ConflictError):
-        units.save_unit(sess, employer, **UNIT_FIELDS)
+        enrollment.save_unit(sess, employer, **UNIT_FIELDS)
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -101,8 +102,8 @@ def test_steps_cannot_be_skipped_or_repeated(sess, actor_for, enroll):
     ("name", "  ", "请填写单位名称"),
 ])
 def test_bad_details_are_refused_with_field_messages(sess, actor_for, field, value, message):
-    with pytest.raises(units.InvalidFields) as caught:
-        units.save_unit(sess, actor_for("employer"), **{**UNIT_FIELDS, field: value})
+    with pytest.raises(InvalidFields) as caught:
+        enrollment.save_unit(sess, actor_for("employer"), **{**UNIT_FIELDS, field: value})
     assert message in caught.value.errors[field]
 
 
@@ -116,56 +117,58 @@ def test_letter_first_uscc_is_valid(sess, app):
     sess.flush()
     actor = Actor(role=Role.EMPLOYER, account_id=None, display_name=organisation.name,
                   organisation_id=organisation.id)
-    unit = units.save_unit(sess, actor, **{**UNIT_FIELDS, "uscc": organisation.uscc.lower(), "name": organisation.name})
+    unit = enrollment.save_unit(sess, actor, **{**UNIT_FIELDS, "uscc": organisation.uscc.lower(), "name": organisation.name})
     assert unit.uscc == organisation.uscc
 
 
 def test_unknown_industry_goes_in_and_the_clerk_assigns_the_class(sess, actor_for, enroll):
     unit = enroll(sess, industry_code="C3311")
     assert unit.risk_class is None
-    view = units.read_unit_for_review(sess, actor_for("clerk"), unit.id)
+    sess.commit()  # audited reads run in a transaction of their own, which ends this one first
+    view = enrollment.read_unit_for_review(sess, actor_for("clerk"), unit.id)
     assert view.rate.industry is None and view.rate.base_rate is None
-    with pytest.raises(units.InvalidFields) as caught:
-        units.approve_unit(sess, actor_for("clerk"), unit.id, risk_class="", band="1.0", effective_date=date(2026, 11, 1))
+    with pytest.raises(InvalidFields) as caught:
+        enrollment.approve_unit(sess, actor_for("clerk"), unit.id, risk_class="", band="1.0", effective_date=date(2026, 11, 1))
     assert "risk_class" in caught.value.errors
-    with pytest.raises(units.InvalidFields) as caught:  # class 一 only floats up
-        units.approve_unit(sess, actor_for("clerk"), unit.id, risk_class="1", band="0.5", effective_date=date(2026, 11, 1))
+    with pytest.raises(InvalidFields) as caught:  # class 一 only floats up
+        enrollment.approve_unit(sess, actor_for("clerk"), unit.id, risk_class="1", band="0.5", effective_date=date(2026, 11, 1))
     assert "100%、120%、150%" in caught.value.errors["band"]
-    units.approve_unit(sess, actor_for("clerk"), unit.id, risk_class="3", band="1.0", effective_date=date(2026, 11, 1))
+    enrollment.approve_unit(sess, actor_for("clerk"), unit.id, risk_class="3", band="1.0", effective_date=date(2026, 11, 1))
     assert unit.risk_class == 3
 
 
 def test_return_needs_reasons_and_approval_a_sane_date(sess, actor_for, enroll):
     unit = enroll(sess)
-    with pytest.raises(units.InvalidFields) as caught:
-        units.return_unit(sess, actor_for("clerk"), unit.id, reasons="   ")
+    with pytest.raises(InvalidFields) as caught:
+        enrollment.return_unit(sess, actor_for("clerk"), unit.id, reasons="   ")
     assert "请填写退回原因" in caught.value.errors["reasons"]
-    with pytest.raises(units.InvalidFields) as caught:
-        units.approve_unit(sess, actor_for("clerk"), unit.id, risk_class=6, band="1.0", effective_date=date(2030, 1, 1))
+    with pytest.raises(InvalidFields) as caught:
+        enrollment.approve_unit(sess, actor_for("clerk"), unit.id, risk_class=6, band="1.0", effective_date=date(2030, 1, 1))
     assert "effective_date" in caught.value.errors
-    with pytest.raises(units.InvalidFields) as caught:  # no rate figures before 2024
-        units.approve_unit(sess, actor_for("clerk"), unit.id, risk_class=6, band="1.0", effective_date=date(2023, 6, 1))
+    with pytest.raises(InvalidFields) as caught:  # no rate figures before 2024
+        enrollment.approve_unit(sess, actor_for("clerk"), unit.id, risk_class=6, band="1.0", effective_date=date(2023, 6, 1))
     assert "没有适用的政策参数" in caught.value.errors["effective_date"]
 
 
 def test_scope_other_employer_and_other_city_see_nothing(sess, actor_for, enroll):
     unit = enroll(sess)
-    assert units.own_unit(sess, actor_for("employer2")) is None
+    sess.commit()  # audited reads run in a transaction of their own, which ends this one first
+    assert enrollment.own_unit(sess, actor_for("employer2")) is None
     with pytest.raises(NotFoundError):
-        units.read_unit_for_review(sess, actor_for("clerk-wuhu"), unit.id)
+        enrollment.read_unit_for_review(sess, actor_for("clerk-wuhu"), unit.id)
     with pytest.raises(NotFoundError):
-        units.return_unit(sess, actor_for("clerk-wuhu"), unit.id, reasons="不是我市的")
+        enrollment.return_unit(sess, actor_for("clerk-wuhu"), unit.id, reasons="不是我市的")
     with pytest.raises(NotFoundError):  # provincial staff see, but only the city's clerk decides
-        units.approve_unit(sess, actor_for("provincial"), unit.id, risk_class=6, band="1.0",
+        enrollment.approve_unit(sess, actor_for("provincial"), unit.id, risk_class=6, band="1.0",
                            effective_date=date(2026, 11, 1))
     with pytest.raises(NotFoundError):  # another city role of the same city does not review
-        units.read_unit_for_review(sess, actor_for("recognition_officer"), unit.id)
-    assert units.list_units(sess, actor_for("clerk-wuhu")).total == 0
-    assert units.list_units(sess, actor_for("clerk")).total == 1
-    assert units.list_units(sess, actor_for("provincial"), city_code="340100").total == 1
+        enrollment.read_unit_for_review(sess, actor_for("recognition_officer"), unit.id)
+    assert enrollment.list_units(sess, actor_for("clerk-wuhu")).total == 0
+    assert enrollment.list_units(sess, actor_for("clerk")).total == 1
+    assert enrollment.list_units(sess, actor_for("provincial"), city_code="340100").total == 1
     with pytest.raises(NotFoundError):
-        units.list_units(sess, actor_for("clerk-wuhu"), city_code="340100")
-    assert units.read_unit_for_review(sess, actor_for("provincial"), unit.id).unit.id == unit.id
+        enrollment.list_units(sess, actor_for("clerk-wuhu"), city_code="340100")
+    assert enrollment.read_unit_for_review(sess, actor_for("provincial"), unit.id).unit.id == unit.id
 
 
 def test_inbox_filters_and_pages(sess, actor_for):
@@ -176,28 +179,28 @@ def test_inbox_filters_and_pages(sess, actor_for):
         sess.flush()
         actor = Actor(role=Role.EMPLOYER, account_id=None, display_name=organisation.name,
                       organisation_id=organisation.id)
-        units.save_unit(sess, actor, **{**UNIT_FIELDS, "uscc": organisation.uscc, "name": organisation.name,
+        enrollment.save_unit(sess, actor, **{**UNIT_FIELDS, "uscc": organisation.uscc, "name": organisation.name,
                                         "county_code": "340104" if n % 2 else "340111"})
         if n != 22:
-            units.submit_unit(sess, actor)
-    first = units.list_units(sess, clerk, status="submitted")
+            enrollment.submit_unit(sess, actor)
+    first = enrollment.list_units(sess, clerk, status="submitted")
     assert (first.total, len(first.rows), first.pages) == (22, 20, 2)
-    assert len(units.list_units(sess, clerk, status="submitted", page=2).rows) == 2
-    assert units.list_units(sess, clerk, county_code="340111").total == 11
-    assert [r.unit.name for r in units.list_units(sess, clerk, q="单位07").rows] == ["测试单位07"]
-    assert units.list_units(sess, clerk, q="100%_").total == 0  # LIKE wildcards are literal
-    assert units.list_units(sess, clerk, status="approved").total == 0
+    assert len(enrollment.list_units(sess, clerk, status="submitted", page=2).rows) == 2
+    assert enrollment.list_units(sess, clerk, county_code="340111").total == 11
+    assert [r.unit.name for r in enrollment.list_units(sess, clerk, q="单位07").rows] == ["测试单位07"]
+    assert enrollment.list_units(sess, clerk, q="100%_").total == 0  # LIKE wildcards are literal
+    assert enrollment.list_units(sess, clerk, status="approved").total == 0
 
 
 def test_province_overview_counts_by_city(sess, actor_for, enroll):
     unit = enroll(sess, approve=True)
-    rows = {r.code: r for r in units.province_overview(sess, actor_for("provincial"))}
+    rows = {r.code: r for r in enrollment.province_overview(sess, actor_for("provincial"))}
     assert len(rows) == 16
     assert rows["340100"].by_status == {"submitted": 0, "approved": 1, "returned": 0}
     assert rows["340200"].by_status == {"submitted": 0, "approved": 0, "returned": 0}
     assert rows["340100"].members_active == 0 and rows["340100"].premium_due == Decimal(0)
     with pytest.raises(NotFoundError):
-        units.province_overview(sess, actor_for("clerk"))
+        enrollment.province_overview(sess, actor_for("clerk"))
     assert unit.status is UnitStatus.APPROVED
 
 
@@ -233,35 +236,35 @@ def test_state_machine_against_the_service(sess, actor_for):
             self.lines += 1
 
         def _unit_id(self):
-            unit = units.own_unit(sess, self.actor)
+            unit = enrollment.own_unit(sess, self.actor)
             return unit.id if unit else 10 ** 9
 
         @rule()
         def save(self):
             fields = {**UNIT_FIELDS, "uscc": sess.get(Organisation, self.actor.organisation_id).uscc}
-            self._try(lambda: units.save_unit(sess, self.actor, **fields),
+            self._try(lambda: enrollment.save_unit(sess, self.actor, **fields),
                       (None, UnitStatus.DRAFT, UnitStatus.RETURNED),
                       UnitStatus.DRAFT if self.expected is None else "keep")
 
         @rule()
         def submit(self):
-            self._try(lambda: units.submit_unit(sess, self.actor), (UnitStatus.DRAFT, UnitStatus.RETURNED),
+            self._try(lambda: enrollment.submit_unit(sess, self.actor), (UnitStatus.DRAFT, UnitStatus.RETURNED),
                       UnitStatus.SUBMITTED)
 
         @rule()
         def approve(self):
-            self._try(lambda: units.approve_unit(sess, clerk, self._unit_id(), risk_class=6, band="1.0",
+            self._try(lambda: enrollment.approve_unit(sess, clerk, self._unit_id(), risk_class=6, band="1.0",
                                                  effective_date=date(2026, 11, 1)),
                       (UnitStatus.SUBMITTED,), UnitStatus.APPROVED)
 
         @rule(reasons=st.sampled_from(["材料不全", "地址有误"]))
         def send_back(self, reasons):
-            self._try(lambda: units.return_unit(sess, clerk, self._unit_id(), reasons=reasons),
+            self._try(lambda: enrollment.return_unit(sess, clerk, self._unit_id(), reasons=reasons),
                       (UnitStatus.SUBMITTED,), UnitStatus.RETURNED)
 
         @invariant()
         def stored_state_matches(self):
-            unit = units.own_unit(sess, self.actor)
+            unit = enrollment.own_unit(sess, self.actor)
             assert (unit.status if unit else None) == self.expected
             if unit is not None:
                 events = sess.execute(select(EnrollmentEvent).where(EnrollmentEvent.unit_id == unit.id)).scalars().all()

@@ -1,7 +1,8 @@
 """单位参保登记: the employer enrolls its unit, a clerk of its city approves or returns it.
 
 States draft → submitted → approved | returned (→ submitted again after the employer answers).
-Every change writes an audit row and a timeline entry (EnrollmentEvent) in the same transaction.
+Every change goes through :data:`UNIT_STATES`, which writes the timeline entry (EnrollmentEvent)
+and the audit row in the same transaction.
 Basis: 《工伤保险条例》第二条、第十条; 《社会保险经办条例》第六条; 皖人社发〔2023〕21号 三(一)1–2.
 Plain Python: no Flask here.
 """
@@ -11,61 +12,52 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.accounts.identifiers import IdentifierError, normalise_phone, normalise_uscc
 from portal.accounts.models import Organisation
-from portal.accounts.service import phone_hash
+from portal.accounts.service import (
+    IdentifierError,
+    normalise_phone,
+    normalise_uscc,
+    phone_hash,
+)
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
-from portal.db import utcnow
+from portal.db import independent_transaction, utcnow
 from portal.enrollment.models import (
     EnrolledUnit,
     EnrollmentEvent,
+    IllegalUnitTransition,
     UnitAction,
     UnitMember,
     UnitStatus,
-    next_status,
 )
-from portal.enrollment.premiums import (
+from portal.enrollment.service.premiums import (
     CLASS_NAMES,
     RateInfo,
     bands_for,
     monthly_premium,
     rate_info,
 )
-from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
+from portal.localtime import local_today
 from portal.paging import Paged
 from portal.policy.figures import figure
 from portal.regions import province
 from portal.security.masking import mask_phone
+from portal.states import StateMachine, Transition
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 PER_PAGE = 20
 #: 国民经济行业分类 (GB/T 4754): optional section letter A–T, then 2–4 digits (大类 to 小类)
 _INDUSTRY = re.compile(r"^[A-T]?\d{2,4}$")
 
 
-def local_today() -> date:
-    """Dates people type and read are Beijing calendar dates."""
-    return datetime.now(LOCAL_TZ).date()
-
-
-class InvalidFields(UserInputError):
-    """Several field messages at once: ``errors`` maps a field name to its Chinese message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
-
-
-# --- timeline + audit, together -------------------------------------------------------------
+# --- the state machine: every status change writes its timeline line and audit row ------------
 
 
 def _office_of(actor: Actor, unit: EnrolledUnit) -> str:
@@ -74,16 +66,34 @@ def _office_of(actor: Actor, unit: EnrolledUnit) -> str:
     return actor.office or (actor.role.label if actor.role else "")
 
 
-def _record(sess: Session, actor: Actor, unit: EnrolledUnit, action: UnitAction,
-            before: UnitStatus | None, reasons: str | None = None, extra: dict | None = None) -> None:
-    sess.add(EnrollmentEvent(unit=unit, at=utcnow(), action=action.value,
-                             from_status=before.value if before else None, to_status=unit.status.value,
-                             by_role=actor.role.value if actor.role else "", by_office=_office_of(actor, unit),
-                             reasons=reasons))
-    sess.flush()
-    audit.record(sess, actor, f"enrollment.unit_{action.value}", object_type="enrolled_unit",
-                 object_id=unit.id, city_code=unit.city_code,
-                 detail={"from": before.value if before else None, "to": unit.status.value, **(extra or {})})
+def _timeline_event(sess: Session, actor: Actor, unit: EnrolledUnit, move: Transition) -> EnrollmentEvent:
+    """办理进度: names the office, never the staff member (the audit trail keeps who exactly)."""
+    event = EnrollmentEvent(unit=unit, at=utcnow(), action=move.action.value,
+                            from_status=move.source.value if move.source else None, to_status=move.target.value,
+                            by_role=actor.role.value if actor.role else "", by_office=_office_of(actor, unit),
+                            reasons=move.note)
+    sess.add(event)
+    return event
+
+
+#: 单位参保登记: draft → submitted → approved | returned (→ submitted again once answered).
+#: Anything not listed is refused; audit actions "enrollment.unit_<action>".
+UNIT_STATES: StateMachine[UnitStatus, UnitAction] = StateMachine(
+    name="enrollment",
+    object_type="enrolled_unit",
+    audit_action="enrollment.unit_{action}",
+    transitions={
+        (None, UnitAction.CREATE): UnitStatus.DRAFT,
+        (UnitStatus.DRAFT, UnitAction.EDIT): UnitStatus.DRAFT,
+        (UnitStatus.RETURNED, UnitAction.EDIT): UnitStatus.RETURNED,
+        (UnitStatus.DRAFT, UnitAction.SUBMIT): UnitStatus.SUBMITTED,
+        (UnitStatus.RETURNED, UnitAction.SUBMIT): UnitStatus.SUBMITTED,
+        (UnitStatus.SUBMITTED, UnitAction.APPROVE): UnitStatus.APPROVED,
+        (UnitStatus.SUBMITTED, UnitAction.RETURN): UnitStatus.RETURNED,
+    },
+    illegal=IllegalUnitTransition,
+    timeline=_timeline_event,
+)
 
 
 # --- the employer's side ---------------------------------------------------------------------
@@ -176,13 +186,11 @@ def save_unit(sess: Session, actor: Actor, *, uscc: str, name: str, address: str
                                  county_code=county_code, industry_code=industry_code,
                                  contact_name=contact_name, contact_phone=contact_phone)
     unit = own_unit(sess, actor)
+    action = UnitAction.CREATE if unit is None else UnitAction.EDIT
+    UNIT_STATES.next_status(unit.status if unit else None, action)  # refused before anything changes
     if unit is None:
-        action, before = UnitAction.CREATE, None
-        unit = EnrolledUnit(organisation_id=organisation.id, status=next_status(None, action))
+        unit = EnrolledUnit(organisation_id=organisation.id)
         sess.add(unit)
-    else:
-        action = UnitAction.EDIT
-        before = unit.apply(action)
     unit.uscc, unit.name, unit.address = details.uscc, details.name, details.address
     unit.county_code, unit.city_code = details.county_code, details.county_code[:4] + "00"
     unit.industry_code = details.industry_code
@@ -191,10 +199,9 @@ def save_unit(sess: Session, actor: Actor, *, uscc: str, name: str, address: str
     unit.contact_name = details.contact_name
     unit.contact_phone, unit.contact_phone_hash = details.contact_phone, phone_hash(details.contact_phone)
     try:
-        sess.flush()
+        UNIT_STATES.apply(sess, actor, unit, action, audit_detail={"fields": ["contact_phone"]})
     except IntegrityError as exc:  # two tabs creating at once: the unique organisation_id says no
         raise ConflictError("本单位已办理过参保登记，不能重复登记") from exc
-    _record(sess, actor, unit, action, before, extra={"fields": ["contact_phone"]})
     return unit
 
 
@@ -207,13 +214,16 @@ def create_unit(sess: Session, actor: Actor, **fields) -> EnrolledUnit:
 
 def unit_form_data(sess: Session, actor: Actor) -> dict[str, str]:
     """What the enrollment form starts with: the saved draft, or the login's USCC and name.
-    Showing the saved contact phone unmasked (to edit it) is an audited read."""
-    organisation = own_organisation(sess, actor)
-    unit = own_unit(sess, actor)
-    if unit is None:
-        return {"uscc": organisation.uscc, "name": organisation.name}
-    audit.record(sess, actor, "enrollment.unit_read_personal_data", object_type="enrolled_unit",
-                 object_id=unit.id, city_code=unit.city_code, detail={"fields": ["contact_phone"], "unmasked": True})
+    Showing the saved contact phone unmasked (to edit it) is an audited read, committed on its
+    own (whatever the page answers)."""
+    with independent_transaction(sess) as own:
+        organisation = own_organisation(own, actor)
+        unit = own_unit(own, actor)
+        if unit is None:
+            return {"uscc": organisation.uscc, "name": organisation.name}
+        audit.record(own, actor, "enrollment.unit_read_personal_data", object_type="enrolled_unit",
+                     object_id=unit.id, city_code=unit.city_code,
+                     detail={"fields": ["contact_phone"], "unmasked": True})
     return {"uscc": unit.uscc, "name": unit.name, "address": unit.address, "county_code": unit.county_code,
             "industry_code": unit.industry_code, "contact_name": unit.contact_name,
             "contact_phone": unit.contact_phone}
@@ -222,9 +232,8 @@ def unit_form_data(sess: Session, actor: Actor) -> dict[str, str]:
 def submit_unit(sess: Session, actor: Actor) -> EnrolledUnit:
     """Send the draft (or the answered return) to the clerk of the unit's city."""
     unit = require_own_unit(sess, actor)
-    before = unit.apply(UnitAction.SUBMIT)
+    UNIT_STATES.apply(sess, actor, unit, UnitAction.SUBMIT)
     unit.submitted_at = utcnow()
-    _record(sess, actor, unit, UnitAction.SUBMIT, before)
     return unit
 
 
@@ -283,15 +292,14 @@ def approve_unit(sess: Session, actor: Actor, unit_id: int, *, risk_class: int |
                 f"{(b * 100).normalize():f}%" for b in allowed)
     if errors:
         raise InvalidFields(errors)
-    before = unit.apply(UnitAction.APPROVE)
-    unit.risk_class, unit.rate_band, unit.effective_date = cls, band_value, effective_date
-    unit.decided_at = utcnow()
-    unit.return_reasons = None
     info = rate_info(unit.industry_code, cls, band_value, effective_date)  # type: ignore[arg-type]
     note = (f"行业风险类别{CLASS_NAMES[cls]}，基准费率 {info.base_rate_text}，浮动档次 {info.band_text}，"  # type: ignore[index]
             f"自 {effective_date:%Y年%m月%d日} 起参保")  # type: ignore[union-attr]
-    _record(sess, actor, unit, UnitAction.APPROVE, before, reasons=note,
-            extra={"risk_class": cls, "band": str(band_value), "effective_date": effective_date.isoformat()})  # type: ignore[union-attr]
+    UNIT_STATES.apply(sess, actor, unit, UnitAction.APPROVE, note=note, audit_detail={
+        "risk_class": cls, "band": str(band_value), "effective_date": effective_date.isoformat()})  # type: ignore[union-attr]
+    unit.risk_class, unit.rate_band, unit.effective_date = cls, band_value, effective_date
+    unit.decided_at = utcnow()
+    unit.return_reasons = None
     return unit
 
 
@@ -305,10 +313,9 @@ def return_unit(sess: Session, actor: Actor, unit_id: int, *, reasons: str) -> E
         raise InvalidFields({"reasons": "请填写退回原因，告诉单位需要补正什么"})
     if len(reasons) > 2000:
         raise InvalidFields({"reasons": "退回原因不能超过2000个字"})
-    before = unit.apply(UnitAction.RETURN)
+    UNIT_STATES.apply(sess, actor, unit, UnitAction.RETURN, note=reasons)
     unit.return_reasons = reasons
     unit.decided_at = utcnow()
-    _record(sess, actor, unit, UnitAction.RETURN, before, reasons=reasons)
     return unit
 
 
@@ -376,16 +383,17 @@ def _view(sess: Session, actor: Actor, unit: EnrolledUnit, today: date) -> UnitV
 
 
 def read_own_unit(sess: Session, actor: Actor, today: date | None = None) -> UnitView | None:
-    """The employer's unit page; reading the contact phone (masked) is audited."""
-    unit = own_unit(sess, actor)
-    if unit is None:
-        return None
-    return _view(sess, actor, unit, today or local_today())
+    """The employer's unit page; reading the contact phone (masked) is audited, in a transaction
+    of its own (committed whatever the page answers)."""
+    with independent_transaction(sess) as own:
+        unit = own_unit(own, actor)
+        return None if unit is None else _view(own, actor, unit, today or local_today())
 
 
 def read_unit_for_review(sess: Session, actor: Actor, unit_id: int, today: date | None = None) -> UnitView:
-    unit = load_unit_for_staff(sess, actor, unit_id)
-    return _view(sess, actor, unit, today or local_today())
+    """The clerk's (or provincial staff's) review page; audited like :func:`read_own_unit`."""
+    with independent_transaction(sess) as own:
+        return _view(own, actor, load_unit_for_staff(own, actor, unit_id), today or local_today())
 
 
 # --- lists for staff ----------------------------------------------------------------------------

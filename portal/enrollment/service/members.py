@@ -19,26 +19,32 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.accounts.identifiers import (
+from portal.accounts.models import Person
+from portal.accounts.service import (
     IdentifierError,
     birth_date_of,
+    id_number_hash,
     normalise_id_number,
     normalise_phone,
+    phone_hash,
 )
-from portal.accounts.models import Person
-from portal.accounts.service import id_number_hash, phone_hash
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
+from portal.db import independent_transaction
 from portal.enrollment.models import EnrolledUnit, InsuranceType, UnitMember, UnitStatus
-from portal.enrollment.premiums import Premium, monthly_premium, rate_info, wage_bounds
-from portal.enrollment.units import (
-    InvalidFields,
+from portal.enrollment.service.premiums import (
+    Premium,
+    monthly_premium,
+    rate_info,
+    wage_bounds,
+)
+from portal.enrollment.service.units import (
     load_unit_for_staff,
-    local_today,
     own_unit,
     require_own_unit,
 )
-from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
+from portal.localtime import local_today
 from portal.money import MoneyError, parse_amount
 from portal.paging import Paged
 from portal.policy.figures import figure
@@ -361,11 +367,18 @@ def _unit_for_reader(sess: Session, actor: Actor, unit_id: int | None) -> Enroll
 def read_members(sess: Session, actor: Actor, *, unit_id: int | None = None, show: str = "current",
                  page: int = 1, per_page: int = PER_PAGE, today: date | None = None) -> MembersPage | None:
     """One page of the unit's members with masked numbers; the decryption is audited (one row
-    per page view naming how many persons were shown)."""
+    per page view naming how many persons were shown), in a transaction of its own that commits
+    whatever the page answers."""
+    with independent_transaction(sess) as own:
+        return _members_page(own, actor, unit_id=unit_id, show=show, page=page, per_page=per_page,
+                             today=today or local_today())
+
+
+def _members_page(sess: Session, actor: Actor, *, unit_id: int | None, show: str, page: int, per_page: int,
+                  today: date) -> MembersPage | None:
     unit = _unit_for_reader(sess, actor, unit_id)
     if unit is None:
         return None  # an employer that has not enrolled yet: the page says how to start
-    today = today or local_today()
     show = show if show in SHOW_CHOICES else "current"
     query = select(UnitMember).where(UnitMember.unit_id == unit.id)
     if show == "current":
@@ -408,12 +421,16 @@ def read_members(sess: Session, actor: Actor, *, unit_id: int | None = None, sho
 
 
 def read_member(sess: Session, actor: Actor, member_id: int, today: date | None = None) -> MemberRow:
-    """One member of the employer's unit, masked; the read is audited."""
+    """One member of the employer's unit, masked; the read is audited like :func:`read_members`."""
+    with independent_transaction(sess) as own:
+        return _member_row(own, actor, member_id, today or local_today())
+
+
+def _member_row(sess: Session, actor: Actor, member_id: int, today: date) -> MemberRow:
     unit = require_own_unit(sess, actor)
     member = sess.get(UnitMember, member_id)
     if member is None or member.unit_id != unit.id:
         raise NotFoundError("未找到该参保人员")
-    today = today or local_today()
     person = sess.get(Person, member.person_id)
     premium = None
     if unit.status is UnitStatus.APPROVED and unit.risk_class:

@@ -7,9 +7,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor, Role
-from portal.certificates.subjects import PublicFacts, SubjectProvider
+from portal.certificates.service import PublicFacts, SubjectProvider
 from portal.enrollment.models import EnrolledUnit, UnitMember, UnitStatus
-from portal.enrollment.units import local_today
+from portal.localtime import local_today
 
 
 def _facts(sess: Session, unit_id: int) -> PublicFacts | None:

@@ -27,7 +27,8 @@ from portal.accounts.models import Person
 from portal.accounts.service import id_number_hash
 from portal.audit import service as audit
 from portal.auth.roles import Actor
-from portal.enrollment.members import (
+from portal.enrollment.models import EnrolledUnit, InsuranceType
+from portal.enrollment.service.members import (
     MemberDetails,
     _new_member,
     approved_own_unit,
@@ -36,9 +37,8 @@ from portal.enrollment.members import (
     open_periods,
     overlap_message,
 )
-from portal.enrollment.models import EnrolledUnit, InsuranceType
-from portal.enrollment.units import InvalidFields, local_today
-from portal.errors import UserInputError
+from portal.errors import InvalidFields, UserInputError
+from portal.localtime import local_today
 from portal.spreadsheets import (
     Column,
     FirstRows,
