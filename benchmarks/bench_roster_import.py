@@ -91,11 +91,12 @@ def _employer(app):
 def _covered_project(app, employer, n: int) -> int:
     """Enrolled, submitted and paid (the platform's callback, as tests/projects/conftest.py does)."""
     from portal.db import utcnow
+    from portal.localtime import local_today
     from portal.payments import service as payments
     from portal.payments.models import Bill, BillStatus
-    from portal.projects import projects
+    from portal.projects import service as projects
 
-    today = projects.local_today()
+    today = local_today()
     with app.app_context(), app.extensions["portal.database"].write_transaction() as sess:
         project = projects.enroll_project(
             sess, employer, name=f"基准测试项目{n}", county_code="340111", permit_number=None,
@@ -113,7 +114,7 @@ def _covered_project(app, employer, n: int) -> int:
 
 
 def _portal_import(app, employer, project_id: int, data: bytes) -> int:
-    from portal.projects import roster, roster_import
+    from portal.projects.service import roster, roster_import
 
     with app.app_context(), app.extensions["portal.database"].write_transaction() as sess:
         rows = roster_import.read_upload("roster.xlsx", data)
@@ -172,7 +173,7 @@ def _peak(fn) -> int:
 
 
 def _run(label: str, url: str, connect, tmp: Path) -> dict:
-    from portal.projects.projects import local_today
+    from portal.localtime import local_today
 
     app = create_app({"env": "testing", "database_url": url, "log_level": "ERROR",
                       "ratelimit_enabled": False, "queue_url": f"sqlite:///{tmp / f'queue-{label}.db'}"})

@@ -11,7 +11,8 @@ Chinese Windows. Blank lines are skipped; the first non-blank line is the header
 What every import also needs: the formula-injection test (:func:`is_formula_like`), a cell's text
 (:func:`cell_text`), typed dates (:func:`parse_date`), :func:`neutralise` for anything written back
 into a spreadsheet, and :class:`RowErrors`, which keeps the first errors by row number and counts
-the rest, so a file with 20,000 bad rows does not fill memory with messages.
+the rest, so a file with 20,000 bad rows does not fill memory with messages; :class:`RowBatches`
+is what an all-or-nothing import remembers across rows.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import csv
 import heapq
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from portal.errors import UserInputError
 
@@ -283,3 +284,43 @@ class RowErrors:
     def first(self) -> list[tuple[int, str]]:
         """(row, message) in row order (and, within a row, in the order they were found)."""
         return [(-row, message) for row, _, message in sorted(self._heap, reverse=True)]
+
+
+# --- across batches -------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class RowBatches(Generic[T]):
+    """What an all-or-nothing import remembers across rows, small whatever the file's size: the
+    first errors (:class:`RowErrors`), the first row of each ID number (:class:`FirstRows`), and
+    the checked rows waiting to be saved together.
+
+    ``save(batch)`` checks a full batch against the database, adds what it finds to
+    :attr:`errors`, and inserts the batch only while the file is still clean, so after the first
+    bad row the rest is still checked but no longer saved (the caller's savepoint is then rolled
+    back). ``duplicate`` words a repeated ID number, ``{row}`` being the row it first stood on."""
+
+    def __init__(self, save: Callable[[list[T]], None], size: int,
+                 duplicate: str = "身份证号码与第 {row} 行重复") -> None:
+        self.save, self.size, self.duplicate = save, size, duplicate
+        self.errors = RowErrors()
+        self.first_rows = FirstRows()
+        self.pending: list[T] = []
+
+    def add(self, row: int, digest: str, item: T) -> None:
+        """Queue a row that passed its own checks, unless its ID number (blind index ``digest``)
+        came earlier in the file; save the batch once it is full."""
+        earlier = self.first_rows.earlier(digest, row)
+        if earlier is not None:
+            self.errors.add(row, self.duplicate.format(row=earlier))
+            return
+        self.pending.append(item)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Save what is still waiting (at the end of the file)."""
+        if self.pending:
+            batch, self.pending = self.pending, []
+            self.save(batch)

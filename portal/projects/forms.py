@@ -50,10 +50,6 @@ class ProjectForm(FlaskForm):
             raise ValidationError("计划竣工日期应晚于计划开工日期")
 
 
-class DateActionForm(FlaskForm):
-    day = _date("日期")
-
-
 class StartForm(FlaskForm):
     day = _date("开工日期")
 

@@ -2,54 +2,58 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Person
-from portal.db import Base, utcnow
+from portal.choices import LabelledEnum
+from portal.db import Base, enum_column, utcnow
+from portal.errors import ConflictError
 from portal.security.fields import EncryptedText
 
 
-class ProjectStatus(enum.StrEnum):
-    DRAFT = "draft"  #: 草稿 (not yet submitted, no bill)
-    AWAITING_PAYMENT = "awaiting_payment"  #: 待缴费 (bill issued, premium not paid)
-    COVERED = "covered"  #: 已参保 (premium paid; the site may start)
-    STARTED = "started"  #: 已开工
-    COMPLETED = "completed"  #: 已竣工 (cover ended at completion)
+class ProjectStatus(LabelledEnum):
+    DRAFT = "draft", "草稿"  #: not yet submitted, no bill
+    AWAITING_PAYMENT = "awaiting_payment", "待缴费"  #: bill issued, premium not paid
+    COVERED = "covered", "已参保"  #: premium paid; the site may start
+    STARTED = "started", "已开工"
+    COMPLETED = "completed", "已竣工"  #: cover ended at completion
 
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
-
-
-STATUS_LABELS = {
-    ProjectStatus.DRAFT: "草稿",
-    ProjectStatus.AWAITING_PAYMENT: "待缴费",
-    ProjectStatus.COVERED: "已参保",
-    ProjectStatus.STARTED: "已开工",
-    ProjectStatus.COMPLETED: "已竣工",
-}
 
 #: statuses in which the project's workers are insured
 INSURED_STATUSES = (ProjectStatus.COVERED, ProjectStatus.STARTED)
 
 
-class PremiumBasis(enum.StrEnum):
-    CONTRACT_PRICE = "contract_price"  #: 工程合同价 (default basis)
-    INSTALLATION_COST = "installation_cost"  #: 建筑安装工程费
+class ProjectAction(LabelledEnum):
+    """What happens to a project (and what its timeline and audit trail call it: ``project.<value>``);
+    the table of moves is ``portal.projects.service.PROJECT_STATES``."""
 
-    @property
-    def label(self) -> str:
-        return "工程合同价" if self is PremiumBasis.CONTRACT_PRICE else "建筑安装工程费"
+    ENROLL = "enroll", "登记项目"
+    SUBMIT = "submit", "提交并开具缴费单"
+    COVER = "covered", "缴费参保"  #: the first premium paid (the payment platform acts)
+    START = "start", "登记开工"
+    COMPLETE = "complete", "登记竣工"
+    # recorded on the timeline, the status unchanged
+    BILL_PAID = "bill_paid", "缴费单已缴纳"  #: a later bill (补缴) paid
+    CHANGE_PRICE = "change_price", "变更合同价"
+    EXTEND = "extend", "延长工期"
+    PERMIT = "permit", "登记施工许可证号"
+    SWITCH_BASIS = "switch_basis", "变更缴费基数"  #: by the city clerk, before payment
 
 
-def _enum(cls, length: int = 20):
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+class IllegalProjectTransition(ConflictError):
+    """A move the project's state machine does not list (no step skipped, none done twice)."""
+
+    code = "illegal_project_transition"
+
+
+class PremiumBasis(LabelledEnum):
+    CONTRACT_PRICE = "contract_price", "工程合同价"  #: the default basis
+    INSTALLATION_COST = "installation_cost", "建筑安装工程费"
 
 
 class Project(Base):
@@ -75,12 +79,12 @@ class Project(Base):
     #: 建筑安装工程费 (yuan), optional second basis (domain.md Q5)
     installation_cost: Mapped[Decimal | None]
     #: 缴费基数 chosen: contract price by default; the clerk may switch before payment
-    premium_basis: Mapped[PremiumBasis] = mapped_column(_enum(PremiumBasis), default=PremiumBasis.CONTRACT_PRICE)
+    premium_basis: Mapped[PremiumBasis] = mapped_column(enum_column(PremiumBasis), default=PremiumBasis.CONTRACT_PRICE)
     #: 计划开工日期 (local date); also the date the premium rate is looked up for
     planned_start: Mapped[date]
     #: 计划竣工日期 (local date); extensions are recorded on the timeline
     planned_end: Mapped[date]
-    status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus), default=ProjectStatus.DRAFT, index=True)
+    status: Mapped[ProjectStatus] = mapped_column(enum_column(ProjectStatus), default=ProjectStatus.DRAFT, index=True)
     #: 应缴保费合计: the sum of every bill issued for this project (initial + 补缴)
     premium_billed: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     #: 保障开始时间: when the first premium was paid (never earlier)
@@ -122,6 +126,8 @@ class ProjectEvent(Base):
     #: 说明 shown on the timeline
     message: Mapped[str] = mapped_column(String(500))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    project: Mapped[Project] = relationship()
 
 
 class RosterEntry(Base):

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from portal.projects.projects import local_today
+from portal.localtime import local_today
 from tests.browser.pages import PortalPage, axe_violations
 
 pytestmark = pytest.mark.browser

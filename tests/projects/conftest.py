@@ -24,7 +24,7 @@ def tx(app):
 
 
 def enroll(sess, actor, **overrides):
-    from portal.projects import projects
+    from portal.projects import service as projects
 
     fields = dict(name="合肥市滨湖新区安置房项目", county_code="340111", permit_number=None,
                   contract_price=Decimal("12345678.90"), installation_cost=None,
@@ -51,7 +51,7 @@ def pay_open_bills(sess, project_id: int):
 @pytest.fixture
 def covered_project(actor_for, tx):
     """An employer's project, submitted and paid: (employer actor, project id)."""
-    from portal.projects import projects
+    from portal.projects import service as projects
 
     employer = actor_for("employer")
 

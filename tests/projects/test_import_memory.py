@@ -7,9 +7,15 @@ import io
 import pytest
 from sqlalchemy import event, func, select
 
-from portal.projects import projects, roster, roster_import
+from portal.localtime import local_today
+from portal.projects import service as projects
 from portal.projects.models import RosterEntry
-from portal.projects.roster import RosterRejected, WorkerInput
+from portal.projects.service import (  # roster, roster_import: inner modules (batch size, layout)
+    RosterRejected,
+    WorkerInput,
+    roster,
+    roster_import,
+)
 from portal.spreadsheets import MAX_ERRORS_KEPT
 
 
@@ -20,7 +26,7 @@ def _id(i: int) -> str:
 
 
 def _rows(n: int, bad_last: bool = False):
-    today = projects.local_today().isoformat()
+    today = local_today().isoformat()
     for i in range(n):
         trade = "=cmd|' /C calc'!A0" if bad_last and i == n - 1 else "钢筋工"
         yield WorkerInput(name=f"工人{i}", id_number=_id(i), phone=f"139{i:08d}", trade=trade, team="一班",
@@ -38,7 +44,7 @@ def test_a_file_whose_last_row_is_bad_leaves_nothing_after_earlier_batches(cover
 
     def run(sess):
         with pytest.raises(RosterRejected) as caught:
-            roster.import_workers(sess, employer, project_id, _rows(23, bad_last=True), max_rows=100)
+            projects.import_workers(sess, employer, project_id, _rows(23, bad_last=True), max_rows=100)
         seen_in_session.append(_count(sess, project_id))  # the savepoint is gone already
         return caught.value
 
@@ -58,7 +64,7 @@ def test_batches_are_saved_while_the_file_is_still_being_read(covered_project, t
             for i, row in enumerate(_rows(35)):
                 stored_when_read[i] = _count(sess, project_id)
                 yield row
-        return roster.import_workers(sess, employer, project_id, rows(), max_rows=100)
+        return projects.import_workers(sess, employer, project_id, rows(), max_rows=100)
 
     outcome = tx(run)
     assert outcome.imported == 35 and tx(lambda s: _count(s, project_id)) == 35
@@ -78,7 +84,7 @@ def test_person_look_ups_are_one_query_per_batch(app, covered_project, tx, monke
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        outcome = tx(lambda s: roster.import_workers(s, employer, project_id, _rows(260), max_rows=1000))
+        outcome = tx(lambda s: projects.import_workers(s, employer, project_id, _rows(260), max_rows=1000))
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert outcome.imported == 260
@@ -90,7 +96,7 @@ def test_errors_are_capped_but_counted(covered_project, tx):
     rows = [WorkerInput(name="", id_number="", phone="", trade="", team="", entry_date="", row_number=n)
             for n in range(2, MAX_ERRORS_KEPT + 252)]
     with pytest.raises(RosterRejected) as caught:
-        tx(lambda s: roster.import_workers(s, employer, project_id, rows, max_rows=5000))
+        tx(lambda s: projects.import_workers(s, employer, project_id, rows, max_rows=5000))
     assert caught.value.total == MAX_ERRORS_KEPT + 250
     assert [e.row_number for e in caught.value.errors] == list(range(2, MAX_ERRORS_KEPT + 2))
     assert f"有 {MAX_ERRORS_KEPT + 250} 处错误" in caught.value.message
@@ -100,7 +106,7 @@ def test_upload_whose_last_row_is_bad_saves_nothing_over_http(client, login_as, 
                                                               tx, monkeypatch):
     _, project_id = covered_project
     monkeypatch.setattr(roster, "BATCH_SIZE", 3)
-    today = projects.local_today().isoformat()
+    today = local_today().isoformat()
     lines = ["姓名,身份证号码,手机号码,工种,班组,进场日期"]
     lines += [f"工人{i},{_id(i)},,钢筋工,一班,{today}" for i in range(10)]
     lines.append(f"工人10,{_id(3)},,钢筋工,一班,{today}")  # the last row repeats row 5
@@ -117,11 +123,11 @@ def test_numeric_id_cells_are_refused_with_the_reason():
     from openpyxl import Workbook
 
     workbook = Workbook()
-    workbook.active.append(list(roster.TEMPLATE_HEADER))
+    workbook.active.append(list(projects.TEMPLATE_HEADER))
     workbook.active.append(["张伟", 340104199003071235, "", "钢筋工", "", "2026-03-01"])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    row = next(roster_import.read_upload("a.xlsx", buffer.getvalue()))
-    assert roster_import.LAYOUT.headers == roster.TEMPLATE_HEADER
+    row = next(projects.read_upload("a.xlsx", buffer.getvalue()))
+    assert roster_import.LAYOUT.headers == projects.TEMPLATE_HEADER
     with pytest.raises(ValueError, match="文本格式"):
-        roster.clean_worker(row, None, projects.local_today())  # type: ignore[arg-type]
+        roster.clean_worker(row, None, local_today())  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from portal.policy.figures import PolicyDataMissing
-from portal.projects.premium import quote
+from portal.projects.service import quote
 
 
 @pytest.mark.parametrize("basis, premium, capital", [

@@ -11,9 +11,11 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from portal.errors import ConflictError
-from portal.projects import projects, roster, roster_import
+from portal.localtime import local_today
+from portal.projects import service as projects
 from portal.projects.models import RosterEntry
-from portal.projects.roster import RosterRejected, WorkerInput, cover_from
+from portal.projects.service import RosterRejected, WorkerInput
+from portal.projects.service.roster import cover_from
 from tests.projects.conftest import enroll, pay_open_bills
 
 # valid ID numbers (check digits computed per GB 11643)
@@ -29,7 +31,7 @@ def _id(seq: int) -> str:
 
 def _row(name="李强", id_number=None, phone="13912345678", trade="钢筋工", team="一班", entry=None, n=None):
     return WorkerInput(name=name, id_number=id_number or _id(1), phone=phone, trade=trade, team=team,
-                       entry_date=entry or projects.local_today().isoformat(), row_number=n)
+                       entry_date=entry or local_today().isoformat(), row_number=n)
 
 
 def _count(tx, project_id):
@@ -45,15 +47,15 @@ def test_cover_is_never_backdated():
 
 def test_add_worker_one_by_one_and_refuse_twice(covered_project, tx):
     employer, project_id = covered_project
-    past = (projects.local_today() - timedelta(days=5)).isoformat()
-    entry = tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI, entry=past)))
+    past = (local_today() - timedelta(days=5)).isoformat()
+    entry = tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI, entry=past)))
     assert entry.declared_entry_date.isoformat() == past
     assert entry.cover_from >= entry.created_at - timedelta(seconds=1)  # registration time, not the past date
     with pytest.raises(RosterRejected, match="已在本项目名册"):
-        tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
+        tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
     # exit, then re-entry is a new period; history kept
-    tx(lambda s: roster.remove_worker(s, employer, project_id, entry.id, exit_date=projects.local_today()))
-    tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
+    tx(lambda s: projects.remove_worker(s, employer, project_id, entry.id, exit_date=local_today()))
+    tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
     assert _count(tx, project_id) == 2
 
 
@@ -61,23 +63,23 @@ def test_roster_refused_before_cover(actor_for, tx):
     employer = actor_for("employer")
     project_id = tx(lambda s: enroll(s, employer).id)
     with pytest.raises(ConflictError, match="缴费参保后"):
-        tx(lambda s: roster.add_worker(s, employer, project_id, _row()))
+        tx(lambda s: projects.add_worker(s, employer, project_id, _row()))
 
 
 def test_name_must_match_the_registered_person(covered_project, tx):
     employer, project_id = covered_project
-    tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="王五", id_number=_id(3))))
+    tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="王五", id_number=_id(3))))
     with pytest.raises(RosterRejected, match="姓名与身份证号码不符"):
-        tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="王六", id_number=_id(3))))
+        tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="王六", id_number=_id(3))))
 
 
-def _import(tx, employer, project_id, rows, max_rows=roster_import.MAX_ROWS):
-    return tx(lambda s: roster.import_workers(s, employer, project_id, rows, max_rows=max_rows))
+def _import(tx, employer, project_id, rows, max_rows=projects.MAX_ROWS):
+    return tx(lambda s: projects.import_workers(s, employer, project_id, rows, max_rows=max_rows))
 
 
 def test_file_with_bad_rows_saves_nothing_and_reports_each(covered_project, tx):
     employer, project_id = covered_project
-    today = projects.local_today()
+    today = local_today()
     bad_id = _id(5)[:-1] + ("0" if _id(5)[-1] != "0" else "1")
     rows = [
         _row(name="甲", id_number=_id(4), n=2),
@@ -105,7 +107,7 @@ def test_file_with_bad_rows_saves_nothing_and_reports_each(covered_project, tx):
 
 def test_person_on_another_project_is_accepted_but_flagged_for_staff_only(covered_project, actor_for, tx):
     employer, project_id = covered_project
-    tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
+    tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
     other = actor_for("employer2")
 
     def second(sess):
@@ -117,10 +119,10 @@ def test_person_on_another_project_is_accepted_but_flagged_for_staff_only(covere
     outcome = _import(tx, other, other_id, [_row(name="张伟", id_number=ZHANG_WEI, n=2),
                                               _row(name="李四", id_number=_id(12), n=3)])
     assert (outcome.imported, outcome.flagged) == (2, 1)
-    seen_by_contractor = tx(lambda s: roster.read_roster(s, other, other_id))
+    seen_by_contractor = tx(lambda s: projects.read_roster(s, other, other_id))
     assert not any(r.flagged or r.other_projects for r in seen_by_contractor.rows)
     clerk_wuhu = actor_for("clerk-wuhu")
-    seen_by_clerk = tx(lambda s: roster.read_roster(s, clerk_wuhu, other_id, show="flagged"))
+    seen_by_clerk = tx(lambda s: projects.read_roster(s, clerk_wuhu, other_id, show="flagged"))
     assert [r.name for r in seen_by_clerk.rows] == ["张伟"]
     assert seen_by_clerk.rows[0].id_number_masked == "340104********1235"
     assert seen_by_clerk.rows[0].other_projects and seen_by_clerk.rows[0].other_projects[0].startswith("XM340100")
@@ -137,7 +139,7 @@ def test_row_cap(covered_project, tx):
 def _csv_bytes(rows, encoding="utf-8-sig"):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(roster.TEMPLATE_HEADER)
+    writer.writerow(projects.TEMPLATE_HEADER)
     writer.writerows(rows)
     return buffer.getvalue().encode(encoding)
 
@@ -145,39 +147,39 @@ def _csv_bytes(rows, encoding="utf-8-sig"):
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gbk"])
 def test_csv_encodings(encoding):
     data = _csv_bytes([["张伟", ZHANG_WEI, "13912345678", "钢筋工", "一班", "2026-03-01"]], encoding)
-    rows = list(roster_import.read_upload("名册.csv", data))
+    rows = list(projects.read_upload("名册.csv", data))
     assert [(r.name, r.id_number, r.trade, r.row_number) for r in rows] == [("张伟", ZHANG_WEI, "钢筋工", 2)]
 
 
 def test_xlsx_streamed_with_formula_cells_kept_as_text():
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(list(roster.TEMPLATE_HEADER))
+    sheet.append(list(projects.TEMPLATE_HEADER))
     sheet.append(["张伟", ZHANG_WEI, "13912345678", "钢筋工", "一班", datetime(2026, 3, 1)])
     sheet.append(["李四", "=1+1", "", "木工", "", "2026-03-02"])
     sheet.append([None] * 6)  # blank line: skipped
     buffer = io.BytesIO()
     workbook.save(buffer)
-    rows = list(roster_import.read_upload("a.xlsx", buffer.getvalue()))
+    rows = list(projects.read_upload("a.xlsx", buffer.getvalue()))
     assert [r.row_number for r in rows] == [2, 3]
     assert rows[0].entry_date == datetime(2026, 3, 1)
     assert rows[1].id_number == "=1+1"
 
 
 def test_file_level_refusals():
-    with pytest.raises(roster_import.ImportFileError, match="MB"):
-        roster_import.read_upload("a.csv", b"x" * (roster_import.MAX_BYTES + 1))
-    with pytest.raises(roster_import.ImportFileError, match=".xlsx 或 .csv"):
-        roster_import.read_upload("a.xls", b"abc")
-    with pytest.raises(roster_import.ImportFileError, match="表头不正确"):
-        list(roster_import.read_upload("a.csv", "名字,号码\n张三,1\n".encode()))
-    with pytest.raises(roster_import.ImportFileError, match="不是有效的 .xlsx|无法读取"):
-        list(roster_import.read_upload("a.xlsx", b"not a zip"))
+    with pytest.raises(projects.ImportFileError, match="MB"):
+        projects.read_upload("a.csv", b"x" * (projects.MAX_BYTES + 1))
+    with pytest.raises(projects.ImportFileError, match=".xlsx 或 .csv"):
+        projects.read_upload("a.xls", b"abc")
+    with pytest.raises(projects.ImportFileError, match="表头不正确"):
+        list(projects.read_upload("a.csv", "名字,号码\n张三,1\n".encode()))
+    with pytest.raises(projects.ImportFileError, match="不是有效的 .xlsx|无法读取"):
+        list(projects.read_upload("a.xlsx", b"not a zip"))
 
 
 def test_large_import_in_one_transaction(covered_project, tx):
     employer, project_id = covered_project
-    start = projects.local_today().isoformat()
+    start = local_today().isoformat()
     rows = [_row(name=f"工人{i}", id_number=_big_id(i), n=i + 2) for i in range(2000)]
     outcome = _import(tx, employer, project_id, rows)
     assert outcome.imported == 2000 and _count(tx, project_id) == 2000
@@ -193,9 +195,9 @@ def _big_id(i: int) -> str:
 def test_worker_self_check_shows_only_their_own_rows(covered_project, actor_for, tx):
     employer, project_id = covered_project
     worker = actor_for("worker")
-    assert tx(lambda s: roster.my_cover(s, worker)) == []
-    tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="李四", id_number=_id(20))))
-    assert tx(lambda s: roster.my_cover(s, worker)) == []
-    tx(lambda s: roster.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
-    lines = tx(lambda s: roster.my_cover(s, worker))
+    assert tx(lambda s: projects.my_cover(s, worker)) == []
+    tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="李四", id_number=_id(20))))
+    assert tx(lambda s: projects.my_cover(s, worker)) == []
+    tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="张伟", id_number=ZHANG_WEI)))
+    lines = tx(lambda s: projects.my_cover(s, worker))
     assert [(l.project_name, l.contractor) for l in lines] == [("合肥市滨湖新区安置房项目", "安徽皖建建设工程有限公司")]

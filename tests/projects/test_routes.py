@@ -13,7 +13,8 @@ import segno
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
-from portal.projects import poster, projects
+from portal.localtime import local_today
+from portal.projects import service as projects
 from portal.projects.models import Project, ProjectStatus
 from tests.frontend.test_pages import check_page
 
@@ -43,7 +44,7 @@ def test_contractor_enrolls_sees_premium_in_capital_and_cannot_start_unpaid(app,
     assert "1.5‰" in html and "皖人社发〔2023〕21号" in html
     assert client.post(f"/projects/{project_id}/submit", data={"csrf_token": csrf_token(client)}).status_code == 303
     refused = client.post(f"/projects/{project_id}/start",
-                          data={"csrf_token": csrf_token(client), "start-day": projects.local_today().isoformat()})
+                          data={"csrf_token": csrf_token(client), "start-day": local_today().isoformat()})
     assert refused.status_code == 409
     assert "先参保、后开工" in refused.get_data(as_text=True)
     check_page(refused)
@@ -77,7 +78,7 @@ def test_roster_upload_then_masked_and_audited_list(app, client, login_as, csrf_
     login_as(client, "employer")
     template = client.get("/projects/roster-template.csv")
     assert template.status_code == 200 and template.data.startswith(b"\xef\xbb\xbf\xe5\xa7\x93\xe5\x90\x8d")
-    today = projects.local_today().isoformat()
+    today = local_today().isoformat()
     body = f"姓名,身份证号码,手机号码,工种,班组,进场日期\n张伟,{ZHANG_WEI},13912345678,钢筋工,一班,{today}\n".encode("gbk")
     response = client.post(f"/projects/{project_id}/roster/import", content_type="multipart/form-data",
                            data={"upload-csrf_token": csrf_token(client), "upload-file": (io.BytesIO(body), "名册.csv")})
@@ -97,8 +98,8 @@ def test_roster_upload_then_masked_and_audited_list(app, client, login_as, csrf_
 def test_bad_upload_lists_rows_and_saves_nothing(client, login_as, csrf_token, covered_project):
     _, project_id = covered_project
     login_as(client, "employer")
-    body = (f"姓名,身份证号码,手机号码,工种,班组,进场日期\n张伟,{ZHANG_WEI},,钢筋工,,{projects.local_today()}\n"
-            f"=cmd,{ZHANG_WEI},,木工,,{projects.local_today()}\n").encode()
+    body = (f"姓名,身份证号码,手机号码,工种,班组,进场日期\n张伟,{ZHANG_WEI},,钢筋工,,{local_today()}\n"
+            f"=cmd,{ZHANG_WEI},,木工,,{local_today()}\n").encode()
     response = client.post(f"/projects/{project_id}/roster/import", content_type="multipart/form-data",
                            data={"upload-csrf_token": csrf_token(client), "upload-file": (io.BytesIO(body), "a.csv")})
     assert response.status_code == 422
@@ -112,11 +113,11 @@ def test_add_one_worker_and_worker_sees_cover(app, client, login_as, csrf_token,
     login_as(client, "employer")
     response = client.post(f"/projects/{project_id}/roster", data={
         "csrf_token": csrf_token(client), "name": "张伟", "id_number": ZHANG_WEI, "phone": "",
-        "trade": "钢筋工", "team": "", "entry_date": projects.local_today().isoformat()})
+        "trade": "钢筋工", "team": "", "entry_date": local_today().isoformat()})
     assert response.status_code == 303, response.get_data(as_text=True)
     bad = client.post(f"/projects/{project_id}/roster", data={
         "csrf_token": csrf_token(client), "name": "李四", "id_number": "340104199003071234", "phone": "",
-        "trade": "木工", "team": "", "entry_date": projects.local_today().isoformat()})
+        "trade": "木工", "team": "", "entry_date": local_today().isoformat()})
     assert bad.status_code == 422 and "身份证号码" in bad.get_data(as_text=True)
 
     worker = app.test_client()
@@ -153,7 +154,7 @@ def test_poster_pdf_embeds_a_cjk_sc_font_and_links_the_self_check(app, client, l
     assert "合肥市滨湖新区安置房项目" in text and "http://localhost/projects/my-cover" in text
     # the QR is built from exactly the self-check URL printed under it (no QR decoder is installed
     # here, so the payload is checked as built: segno's matrix for that URL, in the PDF's image)
-    uri = poster.qr_data_uri("http://localhost/projects/my-cover")
+    uri = projects.qr_data_uri("http://localhost/projects/my-cover")
     svg = base64.b64decode(uri.split(",", 1)[1]).decode()
     expected = segno.make("http://localhost/projects/my-cover", error="m")
     assert expected.designator and svg == expected.svg_inline(scale=6, border=2, dark="#000")

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.localtime import local_today
 from portal.payments.models import Bill, BillStatus
-from portal.projects import projects
+from portal.projects import service as projects
 from portal.projects.models import PremiumBasis, Project, ProjectEvent, ProjectStatus
 from tests.projects.conftest import enroll, pay_open_bills
 
@@ -29,13 +30,13 @@ def test_enroll_submit_pay_start_complete(actor_for, tx):
     tx(check_draft)
 
     with pytest.raises(ConflictError, match="先参保、后开工"):
-        tx(lambda s: projects.start_project(s, employer, project_id, started_on=projects.local_today()))
+        tx(lambda s: projects.start_project(s, employer, project_id, started_on=local_today()))
 
     tx(lambda s: projects.submit_project(s, employer, project_id))
     with pytest.raises(ConflictError, match="重复提交"):
         tx(lambda s: projects.submit_project(s, employer, project_id))
     with pytest.raises(ConflictError, match="先参保、后开工"):
-        tx(lambda s: projects.start_project(s, employer, project_id, started_on=projects.local_today()))
+        tx(lambda s: projects.start_project(s, employer, project_id, started_on=local_today()))
 
     def bills(sess):
         rows = sess.scalars(select(Bill).where(Bill.subject_type == "project", Bill.subject_id == project_id)).all()
@@ -51,12 +52,12 @@ def test_enroll_submit_pay_start_complete(actor_for, tx):
         assert p.cover_start == bill.paid_at  # cover starts at the payment, not before
     tx(check_covered)
 
-    tx(lambda s: projects.start_project(s, employer, project_id, started_on=projects.local_today()))
+    tx(lambda s: projects.start_project(s, employer, project_id, started_on=local_today()))
     with pytest.raises(ConflictError, match="重复"):
-        tx(lambda s: projects.start_project(s, employer, project_id, started_on=projects.local_today()))
-    tx(lambda s: projects.complete_project(s, employer, project_id, completed_on=projects.local_today()))
+        tx(lambda s: projects.start_project(s, employer, project_id, started_on=local_today()))
+    tx(lambda s: projects.complete_project(s, employer, project_id, completed_on=local_today()))
     with pytest.raises(ConflictError, match="重复"):
-        tx(lambda s: projects.complete_project(s, employer, project_id, completed_on=projects.local_today()))
+        tx(lambda s: projects.complete_project(s, employer, project_id, completed_on=local_today()))
 
     def check_timeline(sess):
         p = sess.get(Project, project_id)
@@ -166,4 +167,4 @@ def test_drafts_are_not_shown_to_staff(actor_for, tx):
 def test_start_before_cover_date_is_refused(covered_project, tx):
     employer, project_id = covered_project
     with pytest.raises(UserInputError, match="不能早于缴费参保日期"):
-        tx(lambda s: projects.start_project(s, employer, project_id, started_on=projects.local_today() - timedelta(days=3)))
+        tx(lambda s: projects.start_project(s, employer, project_id, started_on=local_today() - timedelta(days=3)))

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.errors import ConflictError
-from portal.projects import projects
+from portal.localtime import local_today
+from portal.projects import service as projects
 from portal.projects.models import Project, ProjectStatus
 from tests.projects.conftest import enroll, pay_open_bills
 
@@ -22,7 +23,7 @@ LEGAL = {"submit": ("draft", "awaiting_payment"), "pay": ("awaiting_payment", "c
 def test_any_sequence_of_actions_follows_the_state_machine(actor_for, tx, sequence):
     employer = actor_for("employer")
     project_id = tx(lambda s: enroll(s, employer).id)
-    today = projects.local_today()
+    today = local_today()
     run = {
         "submit": lambda s: projects.submit_project(s, employer, project_id),
         "pay": lambda s: pay_open_bills(s, project_id),

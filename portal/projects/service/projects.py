@@ -2,7 +2,10 @@
 
 draft → awaiting_payment (待缴费) → covered (已参保, only when the bill is paid) → started (开工)
 → completed (竣工). 先参保、后开工: a site cannot be marked started before its premium is paid
-(皖人社发〔2023〕21号 三(一)1). Every change is audited and put on the project's timeline.
+(皖人社发〔2023〕21号 三(一)1). Every change goes through :data:`PROJECT_STATES`, which writes the
+timeline entry (:class:`ProjectEvent`) and the audit row ``project.<action>`` in the caller's
+transaction; a change that leaves the status as it is (a price change, an extension …) is a move
+from a status to itself, so it is recorded the same way and refused where the table says so.
 """
 
 from __future__ import annotations
@@ -16,23 +19,25 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
 from portal.db import utcnow
-from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
+from portal.localtime import LOCAL_TZ, local_today, to_local
 from portal.money import yuan
 from portal.paging import page_count
 from portal.payments import service as payments
 from portal.projects.models import (
+    IllegalProjectTransition,
     PremiumBasis,
     Project,
+    ProjectAction,
     ProjectEvent,
     ProjectStatus,
     RosterEntry,
 )
-from portal.projects.premium import PremiumQuote, quote
+from portal.projects.service.premium import PremiumQuote, quote
 from portal.regions import province
-from portal.web.filters import LOCAL_TZ
+from portal.states import StateMachine, Transition
 
 SUBJECT_TYPE = "project"
 #: how the payment platform appears on the timeline and in the audit trail
@@ -41,13 +46,87 @@ PLATFORM_ACTOR = Actor(role=None, display_name="社保费征收平台")
 PER_PAGE = 20
 
 
-def local_today() -> date:
-    return utcnow().astimezone(LOCAL_TZ).date()
-
-
 def local_midnight(day: date) -> datetime:
     """Start of a local calendar day, as an aware datetime."""
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+S, A = ProjectStatus, ProjectAction
+#: statuses in which the contractor may still change the project's particulars
+OPEN = (S.DRAFT, S.AWAITING_PAYMENT, S.COVERED, S.STARTED)
+
+TRANSITIONS: dict[tuple[ProjectStatus | None, ProjectAction], ProjectStatus] = {
+    (None, A.ENROLL): S.DRAFT,
+    (S.DRAFT, A.SUBMIT): S.AWAITING_PAYMENT,
+    (S.AWAITING_PAYMENT, A.COVER): S.COVERED,  # the paid handler: cover from the payment, never earlier
+    (S.COVERED, A.START): S.STARTED,
+    (S.STARTED, A.COMPLETE): S.COMPLETED,
+    # the status stays: what the timeline records and where it is allowed
+    **{(s, A.BILL_PAID): s for s in (S.COVERED, S.STARTED, S.COMPLETED)},
+    **{(s, A.CHANGE_PRICE): s for s in (S.DRAFT, S.COVERED, S.STARTED)},
+    **{(s, A.EXTEND): s for s in OPEN},
+    **{(s, A.PERMIT): s for s in OPEN},
+    (S.AWAITING_PAYMENT, A.SWITCH_BASIS): S.AWAITING_PAYMENT,
+}
+
+_UNPAID_START = ("该项目尚未缴纳工伤保险费，不能开工。按照“先参保、后开工”的规定（皖人社发〔2023〕21号），"
+                 "请先缴纳项目工伤保险费，缴费成功后再登记开工。")
+#: why an action is refused in a status, as the contractor or the clerk reads it (None: any other)
+REFUSALS: dict[ProjectAction, dict[ProjectStatus | None, str]] = {
+    A.SUBMIT: {None: "该项目已经提交，不能重复提交"},
+    A.START: {S.DRAFT: _UNPAID_START, S.AWAITING_PAYMENT: _UNPAID_START, None: "该项目已登记开工，不能重复登记"},
+    A.COMPLETE: {S.COMPLETED: "该项目已登记竣工，不能重复登记", None: "该项目尚未开工，不能登记竣工"},
+    A.CHANGE_PRICE: {S.AWAITING_PAYMENT: "缴费单尚未缴纳，请先缴纳已开具的保费后再变更合同价",
+                     S.COMPLETED: "项目已竣工，不能变更合同价"},
+    A.EXTEND: {S.COMPLETED: "项目已竣工，不能延长工期"},
+    A.PERMIT: {S.COMPLETED: "项目已竣工，不能修改"},
+    A.SWITCH_BASIS: {None: "只能在缴费前变更缴费基数"},
+}
+
+
+def _actor_label(actor: Actor) -> str:
+    """办理人 on the timeline: the staff office, never a staff member's own name."""
+    if actor.role in (Role.CLERK, Role.PROVINCIAL):
+        return actor.office or actor.display_name
+    return actor.display_name
+
+
+def _timeline_event(sess: Session, actor: Actor, project: Project, move: Transition) -> ProjectEvent:
+    event = ProjectEvent(project=project, at=utcnow(), action=f"project.{move.action.value}",
+                         actor_label=_actor_label(actor)[:100], message=(move.note or move.action.label)[:500],
+                         detail=dict(move.detail))
+    sess.add(event)
+    return event
+
+
+#: 按项目参保; audit actions "project.<action>", the same names as the timeline's
+PROJECT_STATES: StateMachine[ProjectStatus, ProjectAction] = StateMachine(
+    name="project",
+    object_type="project",
+    transitions=TRANSITIONS,
+    illegal=IllegalProjectTransition,
+    timeline=_timeline_event,
+)
+
+
+def _require(project: Project, action: ProjectAction) -> None:
+    """Refuse, with the reason people read, an action the project's status does not allow."""
+    if not PROJECT_STATES.allows(project.status, action):
+        reasons = REFUSALS.get(action, {})
+        reason = reasons.get(project.status) or reasons.get(None)
+        if reason is not None:
+            raise IllegalProjectTransition(reason)
+        PROJECT_STATES.next_status(project.status, action)  # refuses in the machine's own words
+
+
+def _apply(sess: Session, actor: Actor, project: Project, action: ProjectAction, message: str,
+           **detail: Any) -> ProjectEvent:
+    """Move the project by ``action`` through :data:`PROJECT_STATES`: ``message`` on the timeline,
+    ``detail`` (amounts and dates as text) on the timeline and in the audit row."""
+    detail = {k: (str(v) if isinstance(v, (Decimal, date)) else v) for k, v in detail.items()}
+    return PROJECT_STATES.apply(sess, actor, project, action, note=message, detail=detail)
 
 
 # --- loading with scope ---------------------------------------------------------------------
@@ -79,53 +158,47 @@ def _own_project(sess: Session, actor: Actor, project_id: int) -> Project:
     return get_project(sess, actor, project_id, for_update=True)
 
 
-def _record(sess: Session, actor: Actor, project: Project, action: str, message: str,
-            **detail: Any) -> None:
-    """Audit row and timeline entry, in the caller's transaction."""
-    detail = {k: (str(v) if isinstance(v, (Decimal, date)) else v) for k, v in detail.items()}
-    audit.record(sess, actor, action, object_type="project", object_id=project.id,
-                 city_code=project.city_code, detail=detail)
-    label = actor.office or actor.display_name if actor.role in (Role.CLERK, Role.PROVINCIAL) else actor.display_name
-    sess.add(ProjectEvent(project_id=project.id, at=utcnow(), action=action, actor_label=label[:100],
-                          message=message[:500], detail=detail))
-
-
-# --- validation helpers -----------------------------------------------------------------------
+# --- validation helpers: a problem names the field it is about ------------------------------------
 
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise UserInputError("请填写项目名称")
+        raise InvalidFields({"name": "请填写项目名称"})
     if len(name) > 200:
-        raise UserInputError("项目名称不能超过200个字")
+        raise InvalidFields({"name": "项目名称不能超过200个字"})
     return name
 
 
 def _city_of_county(county_code: str) -> str:
     code = (county_code or "").strip()
     if len(code) != 6 or not code.isdigit():
-        raise UserInputError("项目所在县（市、区）代码应为6位数字，如 340104")
+        raise InvalidFields({"county_code": "项目所在县（市、区）代码应为6位数字，如 340104"})
     city = province().city_of(code)
     if city is None:
-        raise UserInputError(f"{code} 不是{province().name}的行政区划代码")
+        raise InvalidFields({"county_code": f"{code} 不是{province().name}的行政区划代码"})
     if code.endswith("00"):
-        raise UserInputError("请填写项目所在的县（市、区）代码，而不是地市代码")
+        raise InvalidFields({"county_code": "请填写项目所在的县（市、区）代码，而不是地市代码"})
     return city.code
 
 
 def _clean_permit(permit_number: str | None) -> str | None:
     permit = (permit_number or "").strip() or None
     if permit and len(permit) > 64:
-        raise UserInputError("施工许可证号不能超过64个字符")
+        raise InvalidFields({"permit_number": "施工许可证号不能超过64个字符"})
     return permit
 
 
 def _check_dates(start: date, end: date) -> None:
     if end <= start:
-        raise UserInputError("计划竣工日期应晚于计划开工日期")
+        raise InvalidFields({"planned_end": "计划竣工日期应晚于计划开工日期"})
     if (end - start).days > 366 * 10:
-        raise UserInputError("计划工期超过10年，请核对日期")
+        raise InvalidFields({"planned_end": "计划工期超过10年，请核对日期"})
+
+
+def _check_price(contract_price: Decimal) -> None:
+    if contract_price <= 0:
+        raise InvalidFields({"contract_price": "工程合同价应大于0"})
 
 
 def quote_for(project: Project) -> PremiumQuote:
@@ -142,22 +215,6 @@ def _next_code(sess: Session, city_code: str, year: int) -> str:
 CODE_ATTEMPTS = 5
 
 
-def _insert_with_code(sess: Session, project: Project, city_code: str, year: int) -> None:
-    """Give the project the next free code and insert it. Two contractors enrolling in the same
-    city at the same moment (PostgreSQL) may compute the same code: the loser retries in a
-    savepoint with the code the winner left free, instead of failing."""
-    for attempt in range(CODE_ATTEMPTS):
-        project.code = _next_code(sess, city_code, year)
-        try:
-            with sess.begin_nested():
-                sess.add(project)
-                sess.flush()
-            return
-        except IntegrityError:
-            if attempt == CODE_ATTEMPTS - 1:
-                raise ConflictError("项目编号分配冲突，请稍后重新提交") from None
-
-
 # --- contractor actions ----------------------------------------------------------------------
 
 
@@ -165,36 +222,46 @@ def enroll_project(sess: Session, actor: Actor, *, name: str, county_code: str,
                    permit_number: str | None, contract_price: Decimal,
                    installation_cost: Decimal | None, planned_start: date,
                    planned_end: date) -> Project:
-    """Create a draft project for the signed-in general contractor (施工总承包单位)."""
+    """Create a draft project for the signed-in general contractor (施工总承包单位).
+
+    It gets the next free code of its city and year. Two contractors enrolling in the same city
+    at the same moment (PostgreSQL) may compute the same code: the loser tries again in a
+    savepoint with the code the winner left free, instead of failing."""
     if actor.role is not Role.EMPLOYER or actor.organisation_id is None:
         raise NotFoundError("只有施工总承包单位可以办理按项目参保")
     name = _clean_name(name)
     city_code = _city_of_county(county_code)
     _check_dates(planned_start, planned_end)
-    if contract_price <= 0:
-        raise UserInputError("工程合同价应大于0")
+    _check_price(contract_price)
     if installation_cost is not None and installation_cost <= 0:
-        raise UserInputError("建筑安装工程费应大于0，没有可不填")
-    quote(contract_price, planned_start)  # refuses a start date the rate does not cover
-    project = Project(
-        code="", organisation_id=actor.organisation_id,
-        name=name, county_code=county_code.strip(), city_code=city_code,
-        permit_number=_clean_permit(permit_number), contract_price=contract_price,
-        installation_cost=installation_cost, premium_basis=PremiumBasis.CONTRACT_PRICE,
-        planned_start=planned_start, planned_end=planned_end, status=ProjectStatus.DRAFT,
-        premium_billed=Decimal("0.00"))
-    _insert_with_code(sess, project, city_code, planned_start.year)
-    _record(sess, actor, project, "project.enroll", f"填写项目参保登记（项目编号 {project.code}）",
-            code=project.code)
-    sess.flush()
-    return project
+        raise InvalidFields({"installation_cost": "建筑安装工程费应大于0，没有可不填"})
+    try:
+        quote(contract_price, planned_start)  # refuses a start date the rate does not cover
+    except UserInputError as exc:
+        raise InvalidFields({"planned_start": exc.message}, code=exc.code) from None
+    permit_number = _clean_permit(permit_number)
+    for _ in range(CODE_ATTEMPTS):
+        code = _next_code(sess, city_code, planned_start.year)
+        project = Project(
+            code=code, organisation_id=actor.organisation_id,
+            name=name, county_code=county_code.strip(), city_code=city_code,
+            permit_number=permit_number, contract_price=contract_price,
+            installation_cost=installation_cost, premium_basis=PremiumBasis.CONTRACT_PRICE,
+            planned_start=planned_start, planned_end=planned_end, premium_billed=Decimal("0.00"))
+        try:
+            with sess.begin_nested():
+                sess.add(project)
+                _apply(sess, actor, project, A.ENROLL, f"填写项目参保登记（项目编号 {code}）", code=code)
+        except IntegrityError:
+            continue
+        return project
+    raise ConflictError("项目编号分配冲突，请稍后重新提交")
 
 
 def submit_project(sess: Session, actor: Actor, project_id: int) -> Project:
     """Submit the enrollment: the premium bill is issued and the project waits for payment."""
     project = _own_project(sess, actor, project_id)
-    if project.status is not ProjectStatus.DRAFT:
-        raise ConflictError("该项目已经提交，不能重复提交")
+    _require(project, A.SUBMIT)
     premium = quote_for(project)
     if premium.amount <= 0:
         raise UserInputError("应缴保费为0，请核对工程合同价")
@@ -202,30 +269,21 @@ def submit_project(sess: Session, actor: Actor, project_id: int) -> Project:
                         organisation_id=project.organisation_id, city_code=project.city_code,
                         amount=premium.amount, purpose=payments.PURPOSE_PROJECT_PREMIUM)
     project.premium_billed = premium.amount
-    project.status = ProjectStatus.AWAITING_PAYMENT
-    _record(sess, actor, project, "project.submit",
-            f"提交参保登记，开具保费缴费单 {yuan(premium.amount)} 元（{premium.formula}）",
-            amount=premium.amount)
-    sess.flush()
+    _apply(sess, actor, project, A.SUBMIT,
+           f"提交参保登记，开具保费缴费单 {yuan(premium.amount)} 元（{premium.formula}）", amount=premium.amount)
     return project
 
 
 def start_project(sess: Session, actor: Actor, project_id: int, *, started_on: date) -> Project:
     """Mark the site started (开工). Refused until the premium is paid: 先参保、后开工."""
     project = _own_project(sess, actor, project_id)
-    if project.status in (ProjectStatus.DRAFT, ProjectStatus.AWAITING_PAYMENT):
-        raise ConflictError("该项目尚未缴纳工伤保险费，不能开工。按照“先参保、后开工”的规定"
-                            "（皖人社发〔2023〕21号），请先缴纳项目工伤保险费，缴费成功后再登记开工。")
-    if project.status is not ProjectStatus.COVERED:
-        raise ConflictError("该项目已登记开工，不能重复登记")
+    _require(project, A.START)
     if started_on > local_today():
         raise UserInputError("开工日期不能晚于今天")
-    if project.cover_start and started_on < project.cover_start.astimezone(LOCAL_TZ).date():
+    if project.cover_start and started_on < to_local(project.cover_start).date():
         raise UserInputError("开工日期不能早于缴费参保日期（先参保、后开工）")
-    project.status, project.started_on = ProjectStatus.STARTED, started_on
-    _record(sess, actor, project, "project.start", f"登记开工，开工日期 {started_on:%Y-%m-%d}",
-            started_on=started_on)
-    sess.flush()
+    project.started_on = started_on
+    _apply(sess, actor, project, A.START, f"登记开工，开工日期 {started_on:%Y-%m-%d}", started_on=started_on)
     return project
 
 
@@ -233,26 +291,21 @@ def complete_project(sess: Session, actor: Actor, project_id: int, *, completed_
     """Record completion (竣工): the project's cover ends at the end of that day, and so does
     every open roster period."""
     project = _own_project(sess, actor, project_id)
-    if project.status is ProjectStatus.COMPLETED:
-        raise ConflictError("该项目已登记竣工，不能重复登记")
-    if project.status is not ProjectStatus.STARTED:
-        raise ConflictError("该项目尚未开工，不能登记竣工")
+    _require(project, A.COMPLETE)
     if completed_on > local_today():
         raise UserInputError("竣工日期不能晚于今天")
     if project.started_on and completed_on < project.started_on:
         raise UserInputError("竣工日期不能早于开工日期")
-    project.status, project.completed_on = ProjectStatus.COMPLETED, completed_on
-    end = local_midnight(completed_on + timedelta(days=1))
-    project.cover_end = end
+    project.completed_on = completed_on
+    project.cover_end = local_midnight(completed_on + timedelta(days=1))
     closed = 0
     for entry in sess.execute(select(RosterEntry).where(RosterEntry.project_id == project.id,
                                                         RosterEntry.exited_at.is_(None))).scalars():
         entry.exit_date, entry.exited_at = completed_on, utcnow()
         closed += 1
-    _record(sess, actor, project, "project.complete",
-            f"登记竣工，竣工日期 {completed_on:%Y-%m-%d}，项目工伤保险保障至当日结束；"
-            f"名册中 {closed} 名在册人员同时退场", completed_on=completed_on, roster_closed=closed)
-    sess.flush()
+    _apply(sess, actor, project, A.COMPLETE,
+           f"登记竣工，竣工日期 {completed_on:%Y-%m-%d}，项目工伤保险保障至当日结束；"
+           f"名册中 {closed} 名在册人员同时退场", completed_on=completed_on, roster_closed=closed)
     return project
 
 
@@ -261,19 +314,14 @@ def change_contract_price(sess: Session, actor: Actor, project_id: int, *, contr
     """Record a contract price change. An increase on an insured project issues a supplementary
     bill (补缴) for the difference premium; the project stays covered. Returns the amount billed."""
     project = _own_project(sess, actor, project_id)
-    if project.status is ProjectStatus.AWAITING_PAYMENT:
-        raise ConflictError("缴费单尚未缴纳，请先缴纳已开具的保费后再变更合同价")
-    if project.status is ProjectStatus.COMPLETED:
-        raise ConflictError("项目已竣工，不能变更合同价")
-    if contract_price <= 0:
-        raise UserInputError("工程合同价应大于0")
+    _require(project, A.CHANGE_PRICE)
+    _check_price(contract_price)
     installation_cost = installation_cost if installation_cost is not None else project.installation_cost
     old_price, old_cost = project.contract_price, project.installation_cost
     if project.status is ProjectStatus.DRAFT:
         project.contract_price, project.installation_cost = contract_price, installation_cost
-        _record(sess, actor, project, "project.change_price",
-                f"修改工程合同价为 {yuan(contract_price)} 元", old=old_price, new=contract_price)
-        sess.flush()
+        _apply(sess, actor, project, A.CHANGE_PRICE, f"修改工程合同价为 {yuan(contract_price)} 元",
+               old=old_price, new=contract_price)
         return project, Decimal("0.00")
     if contract_price < old_price or (old_cost is not None and installation_cost is not None
                                       and installation_cost < old_cost):
@@ -294,9 +342,8 @@ def change_contract_price(sess: Session, actor: Actor, project_id: int, *, contr
     else:
         difference = Decimal("0.00")
         message = f"工程合同价由 {yuan(old_price)} 元变更为 {yuan(contract_price)} 元，无需补缴"
-    _record(sess, actor, project, "project.change_price", message, old=old_price, new=contract_price,
-            supplementary=difference)
-    sess.flush()
+    _apply(sess, actor, project, A.CHANGE_PRICE, message, old=old_price, new=contract_price,
+           supplementary=difference)
     return project, difference
 
 
@@ -304,20 +351,18 @@ def extend_project(sess: Session, actor: Actor, project_id: int, *, planned_end:
                    reason: str) -> Project:
     """Record an extension of the planned end date (工期延长); the old date stays on the timeline."""
     project = _own_project(sess, actor, project_id)
-    if project.status is ProjectStatus.COMPLETED:
-        raise ConflictError("项目已竣工，不能延长工期")
+    _require(project, A.EXTEND)
     if planned_end <= project.planned_end:
-        raise UserInputError(f"新的计划竣工日期应晚于原计划竣工日期 {project.planned_end:%Y-%m-%d}")
+        raise InvalidFields({"planned_end": f"新的计划竣工日期应晚于原计划竣工日期 {project.planned_end:%Y-%m-%d}"})
     _check_dates(project.planned_start, planned_end)
     reason = (reason or "").strip()
     if not reason:
-        raise UserInputError("请填写延期原因")
+        raise InvalidFields({"reason": "请填写延期原因"})
     old = project.planned_end
     project.planned_end = planned_end
-    _record(sess, actor, project, "project.extend",
-            f"计划竣工日期由 {old:%Y-%m-%d} 延长至 {planned_end:%Y-%m-%d}。原因：{reason[:200]}",
-            old=old, new=planned_end)
-    sess.flush()
+    _apply(sess, actor, project, A.EXTEND,
+           f"计划竣工日期由 {old:%Y-%m-%d} 延长至 {planned_end:%Y-%m-%d}。原因：{reason[:200]}",
+           old=old, new=planned_end)
     return project
 
 
@@ -326,12 +371,10 @@ def record_permit(sess: Session, actor: Actor, project_id: int, *, permit_number
     project = _own_project(sess, actor, project_id)
     permit = _clean_permit(permit_number)
     if permit is None:
-        raise UserInputError("请填写施工许可证号")
-    if project.status is ProjectStatus.COMPLETED:
-        raise ConflictError("项目已竣工，不能修改")
+        raise InvalidFields({"permit_number": "请填写施工许可证号"})
+    _require(project, A.PERMIT)
     project.permit_number = permit
-    _record(sess, actor, project, "project.permit", f"登记施工许可证号 {permit}", permit=permit)
-    sess.flush()
+    _apply(sess, actor, project, A.PERMIT, f"登记施工许可证号 {permit}", permit=permit)
     return project
 
 
@@ -344,8 +387,7 @@ def switch_basis(sess: Session, actor: Actor, project_id: int, *, basis: Premium
     if actor.role is not Role.CLERK:
         raise NotFoundError("未找到该项目")
     project = get_project(sess, actor, project_id, for_update=True)
-    if project.status is not ProjectStatus.AWAITING_PAYMENT:
-        raise ConflictError("只能在缴费前变更缴费基数")
+    _require(project, A.SWITCH_BASIS)
     if basis is project.premium_basis:
         raise UserInputError("缴费基数没有变化")
     if basis is PremiumBasis.INSTALLATION_COST and project.installation_cost is None:
@@ -355,11 +397,10 @@ def switch_basis(sess: Session, actor: Actor, project_id: int, *, basis: Premium
     premium = quote_for(project)
     _replace_open_bills(sess, actor, project, premium.amount)
     project.premium_billed = premium.amount
-    _record(sess, actor, project, "project.switch_basis",
-            f"经办机构将缴费基数由{old_basis.label}调整为{basis.label}，重新开具缴费单 "
-            f"{yuan(premium.amount)} 元（{premium.formula}）", old=old_basis.value, new=basis.value,
-            amount=premium.amount)
-    sess.flush()
+    _apply(sess, actor, project, A.SWITCH_BASIS,
+           f"经办机构将缴费基数由{old_basis.label}调整为{basis.label}，重新开具缴费单 "
+           f"{yuan(premium.amount)} 元（{premium.formula}）", old=old_basis.value, new=basis.value,
+           amount=premium.amount)
     return project
 
 
@@ -383,22 +424,21 @@ def _bill_status(bill) -> str:
 
 
 def on_bill_paid(sess: Session, bill) -> None:
-    """Payments calls this in the transaction that marks a project bill paid. The first paid
-    premium makes the project covered from the moment of payment, never earlier."""
+    """Payments calls this (registered by the app factory) in the transaction that marks a project
+    bill paid. The first paid premium makes the project covered from the moment of payment, never
+    earlier; a later one (补缴) is recorded on the timeline."""
     project = sess.get(Project, bill.subject_id)
     if project is None:
         return
     paid_at = getattr(bill, "paid_at", None) or utcnow()
     if project.status is ProjectStatus.AWAITING_PAYMENT:
-        project.status = ProjectStatus.COVERED
         project.cover_start = paid_at
-        _record(sess, PLATFORM_ACTOR, project, "project.covered",
-                f"保费 {yuan(bill.amount)} 元已缴纳，项目自 {paid_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} 起参保",
-                amount=bill.amount)
+        _apply(sess, PLATFORM_ACTOR, project, A.COVER,
+               f"保费 {yuan(bill.amount)} 元已缴纳，项目自 {to_local(paid_at):%Y-%m-%d %H:%M} 起参保",
+               amount=bill.amount)
     else:
-        _record(sess, PLATFORM_ACTOR, project, "project.bill_paid",
-                f"缴费单 {yuan(bill.amount)} 元已缴纳", amount=bill.amount)
-    sess.flush()
+        _apply(sess, PLATFORM_ACTOR, project, A.BILL_PAID, f"缴费单 {yuan(bill.amount)} 元已缴纳",
+               amount=bill.amount)
 
 
 # --- reading ------------------------------------------------------------------------------------

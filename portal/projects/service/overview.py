@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from portal.auth.roles import Actor, Role
 from portal.errors import NotFoundError
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus, RosterEntry
+from portal.projects.service.projects import SUBJECT_TYPE
 from portal.regions import province
-
-SUBJECT_TYPE = "project"
 
 
 @dataclass

@@ -24,30 +24,30 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.accounts.identifiers import (
+from portal.accounts.models import Person
+from portal.accounts.service import (
     IdentifierError,
+    id_number_hash,
     normalise_id_number,
     normalise_phone,
+    phone_hash,
 )
-from portal.accounts.models import Person
-from portal.accounts.service import id_number_hash, phone_hash
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
-from portal.db import utcnow
+from portal.db import independent_transaction, utcnow
 from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.localtime import local_today
 from portal.paging import page_count
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus, RosterEntry
-from portal.projects.projects import get_project, local_midnight, local_today
+from portal.projects.service.projects import get_project, local_midnight
 from portal.security.masking import mask_id_number, mask_phone
 from portal.spreadsheets import (
-    FirstRows,
-    RowErrors,
+    RowBatches,
     cell_text,
     is_formula_like,
     is_number,
     parse_date,
 )
-from portal.web.filters import LOCAL_TZ
 
 #: how far ahead an entry date may be declared
 MAX_DAYS_AHEAD = 30
@@ -85,16 +85,28 @@ class CleanWorker:
 class RowError:
     row_number: int | None
     message: str
+    #: the :class:`WorkerInput` field it is about, when one worker is added by a form
+    field: str | None = None
 
 
 class RosterRejected(UserInputError):
     """A file (or one worker) with bad rows: nothing was saved. ``errors`` are the first ones by row
-    (at most :data:`portal.spreadsheets.MAX_ERRORS_KEPT`), ``total`` how many there were."""
+    (at most :data:`portal.spreadsheets.MAX_ERRORS_KEPT`), ``total`` how many there were; ``field``
+    names the form field a single worker's problem is about."""
 
     def __init__(self, errors: list[RowError], message: str | None = None, total: int | None = None) -> None:
         self.total = len(errors) if total is None else total
         super().__init__(message or f"有 {self.total} 处错误，文件中的人员均未导入，请修改后重新上传")
         self.errors = errors
+        self.field = errors[0].field if errors else None
+
+
+class BadValue(ValueError):
+    """One value's problem, in Chinese, and the :class:`WorkerInput` field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- validation of one line -------------------------------------------------------------------
@@ -102,54 +114,55 @@ class RosterRejected(UserInputError):
 
 def parse_entry_date(value) -> date:
     if not cell_text(value) and not isinstance(value, date):
-        raise ValueError("请填写进场日期")
+        raise BadValue("entry_date", "请填写进场日期")
     try:
         return parse_date(value)
     except ValueError:
-        raise ValueError("进场日期格式不正确，应为 2024-03-01 这样的日期") from None
+        raise BadValue("entry_date", "进场日期格式不正确，应为 2024-03-01 这样的日期") from None
 
 
 def clean_worker(raw: WorkerInput, project: Project, today: date) -> CleanWorker:
-    """Validate one line; raises ValueError with a Chinese reason."""
-    for label, value in (("姓名", raw.name), ("身份证号码", raw.id_number), ("手机号码", raw.phone),
-                         ("工种", raw.trade), ("班组", raw.team), ("进场日期", raw.entry_date)):
+    """Validate one line; raises :class:`BadValue` (a ValueError) with a Chinese reason."""
+    for key, label, value in (("name", "姓名", raw.name), ("id_number", "身份证号码", raw.id_number),
+                              ("phone", "手机号码", raw.phone), ("trade", "工种", raw.trade),
+                              ("team", "班组", raw.team), ("entry_date", "进场日期", raw.entry_date)):
         if is_formula_like(value):
-            raise ValueError(f"{label}以“{value.strip()[:1] or '制表符'}”开头，可能是表格公式，已拒绝；"
-                             "请删除开头的符号后重新上传")
+            raise BadValue(key, f"{label}以“{value.strip()[:1] or '制表符'}”开头，可能是表格公式，已拒绝；"
+                                "请删除开头的符号后重新上传")
     name = cell_text(raw.name)
     if not name:
-        raise ValueError("请填写姓名")
+        raise BadValue("name", "请填写姓名")
     if len(name) > 50:
-        raise ValueError("姓名过长")
+        raise BadValue("name", "姓名过长")
     if is_number(raw.id_number):
-        raise ValueError("身份证号码：请将该列设为文本格式后重新填写（数字格式会丢失末几位）")
+        raise BadValue("id_number", "身份证号码：请将该列设为文本格式后重新填写（数字格式会丢失末几位）")
     try:
         id_number = normalise_id_number(cell_text(raw.id_number))
     except IdentifierError as exc:
-        raise ValueError(f"身份证号码：{exc}") from None
+        raise BadValue("id_number", f"身份证号码：{exc}") from None
     phone_text = cell_text(raw.phone)
     phone = None
     if phone_text:
         try:
             phone = normalise_phone(phone_text)
         except IdentifierError as exc:
-            raise ValueError(f"手机号码：{exc}") from None
+            raise BadValue("phone", f"手机号码：{exc}") from None
     trade = cell_text(raw.trade)
     if not trade:
-        raise ValueError("请填写工种")
+        raise BadValue("trade", "请填写工种")
     if len(trade) > 50:
-        raise ValueError("工种不能超过50个字")
+        raise BadValue("trade", "工种不能超过50个字")
     team = cell_text(raw.team) or None
     if team and len(team) > 100:
-        raise ValueError("班组不能超过100个字")
+        raise BadValue("team", "班组不能超过100个字")
     entry = parse_entry_date(raw.entry_date)
     earliest = min(project.planned_start, project.started_on or project.planned_start)
     if entry < earliest:
-        raise ValueError(f"进场日期 {entry:%Y-%m-%d} 早于项目开工日期 {earliest:%Y-%m-%d}")
+        raise BadValue("entry_date", f"进场日期 {entry:%Y-%m-%d} 早于项目开工日期 {earliest:%Y-%m-%d}")
     if entry > project.planned_end:
-        raise ValueError(f"进场日期 {entry:%Y-%m-%d} 晚于项目计划竣工日期 {project.planned_end:%Y-%m-%d}")
+        raise BadValue("entry_date", f"进场日期 {entry:%Y-%m-%d} 晚于项目计划竣工日期 {project.planned_end:%Y-%m-%d}")
     if entry > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise ValueError(f"进场日期 {entry:%Y-%m-%d} 超过今天之后{MAX_DAYS_AHEAD}天，请在人员进场前再登记")
+        raise BadValue("entry_date", f"进场日期 {entry:%Y-%m-%d} 超过今天之后{MAX_DAYS_AHEAD}天，请在人员进场前再登记")
     return CleanWorker(name, id_number, phone, trade, team, entry, raw.row_number, id_number_hash(id_number))
 
 
@@ -210,9 +223,9 @@ def _check(sess: Session, project: Project, workers: list[CleanWorker]) -> _Chec
     for w in workers:
         person = persons.get(w.id_hash)
         if person is not None and person.name != w.name:
-            errors.append(RowError(w.row_number, "姓名与身份证号码不符，请核对"))
+            errors.append(RowError(w.row_number, "姓名与身份证号码不符，请核对", "id_number"))
         if person is not None and person.id in here:
-            errors.append(RowError(w.row_number, "该人员已在本项目名册中（在册），无需重复登记"))
+            errors.append(RowError(w.row_number, "该人员已在本项目名册中（在册），无需重复登记", "name"))
     return _Checked(persons, elsewhere, errors)
 
 
@@ -242,8 +255,8 @@ def add_worker(sess: Session, actor: Actor, project_id: int, raw: WorkerInput) -
     project = _insured_project(sess, actor, project_id)
     try:
         worker = clean_worker(raw, project, local_today())
-    except ValueError as exc:
-        raise RosterRejected([RowError(None, str(exc))], str(exc)) from None
+    except BadValue as exc:
+        raise RosterRejected([RowError(None, str(exc), exc.field)], str(exc)) from None
     checked = _check(sess, project, [worker])
     if checked.errors:
         raise RosterRejected(checked.errors, checked.errors[0].message)
@@ -263,40 +276,28 @@ class ImportOutcome:
     batch: str
 
 
-@dataclass
-class _Import:
-    """What an import remembers across rows: small, whatever the file's size."""
-
-    project: Project
-    batch: str
-    errors: RowErrors = field(default_factory=RowErrors)
-    first_rows: FirstRows = field(default_factory=FirstRows)  #: ID blind index -> first row number
-    pending: list[CleanWorker] = field(default_factory=list)
-    imported: int = 0
-    flagged: int = 0
-
-    def save_pending(self, sess: Session) -> None:
-        """Check the pending batch against the database; insert it while the file is still clean."""
-        checked = _check(sess, self.project, self.pending)
-        for error in checked.errors:
-            self.errors.add(error.row_number, error.message)
-        if not self.errors:
-            entries = _insert(sess, self.project, self.pending, checked, self.batch)
-            self.imported += len(entries)
-            self.flagged += sum(1 for e in entries if e.overlap_flag)
-        self.pending = []
-
-
 def import_workers(sess: Session, actor: Actor, project_id: int, rows: Iterable[WorkerInput], *,
                    max_rows: int) -> ImportOutcome:
     """All or nothing: every bad row is reported (row number + reason) and nothing is saved.
 
-    Rows are read lazily and saved in batches inside a savepoint; after the first bad row the
-    rest is still checked (so every bad row is reported) but no longer inserted, and the savepoint
-    is rolled back before :class:`RosterRejected` is raised."""
+    Rows are read lazily and saved in batches of :data:`BATCH_SIZE` inside a savepoint
+    (:class:`portal.spreadsheets.RowBatches`); after the first bad row the rest is still checked
+    (so every bad row is reported) but no longer inserted, and the savepoint is rolled back before
+    :class:`RosterRejected` is raised."""
     project = _insured_project(sess, actor, project_id)
     today = local_today()
-    state = _Import(project, uuid.uuid4().hex[:16])
+    outcome = ImportOutcome(0, 0, uuid.uuid4().hex[:16])
+
+    def save(workers: list[CleanWorker]) -> None:
+        checked = _check(sess, project, workers)
+        for error in checked.errors:
+            batches.errors.add(error.row_number, error.message)
+        if not batches.errors:
+            entries = _insert(sess, project, workers, checked, outcome.batch)
+            outcome.imported += len(entries)
+            outcome.flagged += sum(1 for e in entries if e.overlap_flag)
+
+    batches: RowBatches[CleanWorker] = RowBatches(save, BATCH_SIZE)
     count = 0
     with sess.begin_nested():
         for raw in rows:
@@ -307,27 +308,20 @@ def import_workers(sess: Session, actor: Actor, project_id: int, rows: Iterable[
             try:
                 worker = clean_worker(raw, project, today)
             except ValueError as exc:
-                state.errors.add(raw.row_number, str(exc))
+                batches.errors.add(raw.row_number, str(exc))
                 continue
-            earlier = state.first_rows.earlier(worker.id_hash, raw.row_number or 0)
-            if earlier is not None:
-                state.errors.add(raw.row_number, f"身份证号码与第 {earlier} 行重复")
-                continue
-            state.pending.append(worker)
-            if len(state.pending) >= BATCH_SIZE:
-                state.save_pending(sess)
-        if state.pending:
-            state.save_pending(sess)
+            batches.add(raw.row_number or 0, worker.id_hash, worker)
+        batches.flush()
         if count == 0:
             raise RosterRejected([RowError(None, "文件中没有人员数据（第一行应为表头）")], "文件中没有人员数据")
-        if state.errors:
-            raise RosterRejected([RowError(n, m) for n, m in state.errors.first()], total=state.errors.total)
+        if batches.errors:
+            raise RosterRejected([RowError(n, m) for n, m in batches.errors.first()], total=batches.errors.total)
     audit.record(sess, actor, "project.roster_import", object_type="project", object_id=project.id,
                  city_code=project.city_code,
-                 detail={"batch": state.batch, "rows": state.imported, "flagged": state.flagged,
+                 detail={"batch": outcome.batch, "rows": outcome.imported, "flagged": outcome.flagged,
                          "fields": ["name", "id_number", "phone"]})
     sess.flush()
-    return ImportOutcome(state.imported, state.flagged, state.batch)
+    return outcome
 
 
 def remove_worker(sess: Session, actor: Actor, project_id: int, entry_id: int, *, exit_date: date) -> RosterEntry:
@@ -382,7 +376,13 @@ class RosterPage:
 
 def read_roster(sess: Session, actor: Actor, project_id: int, *, page: int = 1,
                 show: str = "active") -> RosterPage:
-    """One page of the roster, numbers masked. The read is audited (one row per page view)."""
+    """One page of the roster, numbers masked. The read is audited (one row per page view), in a
+    transaction of its own that commits whatever the page answers (a refused form shows it too)."""
+    with independent_transaction(sess) as own:
+        return _roster_page(own, actor, project_id, page=page, show=show)
+
+
+def _roster_page(sess: Session, actor: Actor, project_id: int, *, page: int, show: str) -> RosterPage:
     project = get_project(sess, actor, project_id)
     staff = actor.role in (Role.CLERK, Role.PROVINCIAL)
     base = select(RosterEntry).where(RosterEntry.project_id == project.id)
@@ -440,10 +440,6 @@ def my_cover(sess: Session, actor: Actor) -> list[CoverLine]:
                         .order_by(RosterEntry.cover_from)).all()
     return [CoverLine(project.name, project.code, project.organisation.name, entry.cover_from,
                       project.status.label) for entry, project in rows]
-
-
-def local_date(value: datetime) -> date:
-    return value.astimezone(LOCAL_TZ).date()
 
 
 def iter_template_rows() -> Iterator[list[str]]:

@@ -3,23 +3,17 @@ its name, contractor, code, city, cover period and status. Never amounts, never 
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor, Role
-from portal.certificates.subjects import PublicFacts, SubjectProvider
+from portal.certificates.service import PublicFacts, SubjectProvider
+from portal.localtime import to_local
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus
-from portal.projects.projects import LOCAL_TZ
-
-
-def _local_date(moment) -> date | None:
-    return moment.astimezone(LOCAL_TZ).date() if moment else None
 
 
 def facts_of(project: Project) -> PublicFacts:
-    period_from = _local_date(project.cover_start) or project.planned_start
+    period_from = to_local(project.cover_start).date() if project.cover_start else project.planned_start
     if project.status is ProjectStatus.COMPLETED:
         period_to = project.completed_on
     else:

@@ -2,7 +2,7 @@
 
 The reading itself (formats, encodings, header, blank lines) is :mod:`portal.spreadsheets`; this
 module names the roster's columns and turns each row into a :class:`WorkerInput`, which
-:func:`portal.projects.roster.import_workers` validates and saves in batches.
+:func:`portal.projects.service.roster.import_workers` validates and saves in batches.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator
 
 from portal import spreadsheets
-from portal.projects.roster import TEMPLATE_HEADER, WorkerInput
+from portal.projects.service.roster import TEMPLATE_HEADER, WorkerInput
 from portal.spreadsheets import Column, Layout
 
 #: upload limits (a 20,000-row roster is about 1 MB as .xlsx, 1.5 MB as .csv)

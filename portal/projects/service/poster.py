@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
+from portal.db import will_write
 from portal.errors import NotFoundError
-from portal.projects.projects import get_project
+from portal.projects.service.projects import get_project
 
 
 def qr_data_uri(url: str) -> str:
@@ -22,12 +23,13 @@ def qr_data_uri(url: str) -> str:
 
 def poster_pdf(sess: Session, actor: Actor, project_id: int, *, self_check_url: str,
                render_html) -> bytes:
-    """``render_html(template, **context)`` is Flask's render_template, passed in so this module
-    stays free of Flask."""
+    """The poster of the contractor's project; the download is audited. ``render_html(template,
+    **context)`` is Flask's render_template, passed in so this module stays free of Flask."""
     from weasyprint import HTML
 
     if actor.role is not Role.EMPLOYER:
         raise NotFoundError("未找到该项目")
+    will_write(sess)
     project = get_project(sess, actor, project_id)
     html = render_html("projects/poster.html", project=project, self_check_url=self_check_url,
                        qr=qr_data_uri(self_check_url))
