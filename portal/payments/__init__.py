@@ -1,2 +1,1 @@
-"""Bills and their payment through the tax bureau's social-insurance-fee collection platform
-(社保费征收). See ``service`` for the API other areas call."""
+"""缴费: bills (缴费单) and their payment through the tax collection platform (社保费征收)."""

@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
+from portal.choices import LabelledEnum
+from portal.db import Base, enum_column, utcnow
 
 
-class BillStatus(enum.StrEnum):
-    """issued → pending_confirmation → paid, or cancelled (never "failed": see service)."""
+class BillStatus(LabelledEnum):
+    """issued → pending_confirmation → paid, or cancelled (never "failed": see the service's
+    ``BILL_STATES``)."""
 
-    ISSUED = "issued"  #: 待缴费
-    PENDING_CONFIRMATION = "pending_confirmation"  #: 待确认 (payment started or answer unknown)
-    PAID = "paid"  #: 已缴费
-    CANCELLED = "cancelled"  #: 已作废
+    #: open: to be paid with its 缴款码 (or waiting for one)
+    ISSUED = "issued", "待缴费"
+    #: payment started, or the platform's answer is unknown
+    PENDING_CONFIRMATION = "pending_confirmation", "待确认"
+    #: the platform confirmed the billed amount
+    PAID = "paid", "已缴费"
+    #: withdrawn before payment (e.g. replaced by a new bill)
+    CANCELLED = "cancelled", "已作废"
 
-    @property
-    def label(self) -> str:
-        return BILL_STATUS_LABELS[self]
 
+class BillAction(LabelledEnum):
+    """What moves a bill (the audit actions ``payments.<code>``)."""
 
-BILL_STATUS_LABELS = {
-    BillStatus.ISSUED: "待缴费",
-    BillStatus.PENDING_CONFIRMATION: "待确认",
-    BillStatus.PAID: "已缴费",
-    BillStatus.CANCELLED: "已作废",
-}
+    #: the payer leaves for the platform's pay page
+    START_PAYMENT = "payment_started", "去缴费"
+    #: the platform gave no usable answer: the outcome is unknown until it reports
+    AWAIT_CONFIRMATION = "awaiting_confirmation", "等待征收平台确认"
+    #: the platform reports the billed amount paid (callback or query)
+    PAY = "paid", "确认已缴费"
+    #: paid, but not the billed amount: a person checks it
+    FLAG_AMOUNT_MISMATCH = "amount_mismatch", "实缴金额不符"
+    #: a clerk or the subject area withdraws an unpaid bill
+    CANCEL = "bill_cancelled", "作废"
+    #: a payment reported for a cancelled bill: a person arranges the refund
+    FLAG_PAID_AFTER_CANCEL = "paid_after_cancel", "作废后收到缴费"
 
 
 class Bill(Base):
@@ -56,9 +66,8 @@ class Bill(Base):
     #: 应缴金额 (yuan, to the fen)
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3), default="CNY", server_default="CNY")
-    status: Mapped[BillStatus] = mapped_column(
-        Enum(BillStatus, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]),
-        default=BillStatus.ISSUED, server_default=BillStatus.ISSUED.value, index=True)
+    status: Mapped[BillStatus] = mapped_column(enum_column(BillStatus, length=30), default=BillStatus.ISSUED,
+                                               server_default=BillStatus.ISSUED.value, index=True)
     #: 缴款码 (payment reference) from the platform; None until the platform has answered
     payment_reference: Mapped[str | None] = mapped_column(String(40), unique=True)
     #: 缴费时间 as reported by the platform

@@ -17,20 +17,17 @@ from flask import (
     url_for,
 )
 
+from portal import tax_platform_client
 from portal.api.openapi import error_response, operation
 from portal.auth.access import public, requires
 from portal.auth.roles import Role
-from portal.db import set_write_intent
-from portal.extensions import csrf, db_session, limiter, separate_transaction, settings
+from portal.extensions import csrf, db_session, limiter, settings
 from portal.money import capital, yuan
 from portal.payments import service
-from portal.payments.models import BILL_STATUS_LABELS, BillStatus
-from portal.tasks import payments as payment_tasks  # noqa: F401  (registers the catch-up job)
 from portal.web.rendering import render_partial_or_page
 
 bp = Blueprint("payments", __name__)
 
-EXTENSION_KEY = "portal.tax_platform"
 VIEWERS = (Role.EMPLOYER, Role.CLERK, Role.FINANCE, Role.PROVINCIAL)
 
 _REFRESH_MESSAGES = {
@@ -44,33 +41,13 @@ _REFRESH_MESSAGES = {
 }
 
 
-def tax_platform():
-    """The tax collection platform client of the current app (built once per app)."""
-    client = current_app.extensions.get(EXTENSION_KEY)
-    if client is None:
-        from adapters.tax_collection.client import TaxPlatformClient
-
-        conf = settings()
-        client = TaxPlatformClient(conf.tax_platform_url, conf.tax_platform_key.encode("utf-8"),
-                                   timeout=conf.tax_platform_timeout_seconds)
-        current_app.extensions[EXTENSION_KEY] = client
-    return client
-
-
-@bp.record_once
-def _wire_platform(_state) -> None:
-    # Services (also those of other areas, and the jobs) find the client of the app in context.
-    service.set_platform_provider(tax_platform)
-
-
 @bp.get("/payments/bills")
 @requires(*VIEWERS)
 def bills():
     raw_status = request.args.get("status", "")
-    status = BillStatus(raw_status) if raw_status in BillStatus._value2member_map_ else None
+    status = service.BillStatus(raw_status) if raw_status in service.BillStatus._value2member_map_ else None
     page = service.list_bills(db_session(), g.actor, status=status, page=request.args.get("page", 1, type=int))
-    return render_template("payments/bills.html", page=page, status=status, labels=BILL_STATUS_LABELS,
-                           statuses=list(BillStatus))
+    return render_template("payments/bills.html", page=page, status=status, statuses=list(service.BillStatus))
 
 
 @bp.get("/payments/bills/<int:bill_id>")
@@ -88,7 +65,8 @@ def bill(bill_id: int):
 def pay(bill_id: int):
     found = service.start_payment(db_session(), g.actor, bill_id)
     back = url_for("payments.bill", bill_id=found.id, _external=True)
-    return redirect(f"{tax_platform().pay_page_url(found.payment_reference)}?{urlencode({'return': back})}", 303)
+    pay_page = tax_platform_client(current_app).pay_page_url(found.payment_reference)
+    return redirect(f"{pay_page}?{urlencode({'return': back})}", 303)
 
 
 @bp.post("/payments/bills/<int:bill_id>/refresh")
@@ -130,15 +108,11 @@ def refresh(bill_id: int):
     })
 def tax_callback():
     """缴费结果通知 from the tax collection platform. 2xx = recorded (also for a duplicate)."""
-    set_write_intent(True)
-    body = request.get_data(cache=True)
     try:
         found = service.accept_signed_callback(
-            db_session(), signing_key=settings().tax_platform_key.encode("utf-8"), path=request.path,
-            headers=request.headers, body=body)
+            db_session(), g.actor, signing_key=settings().tax_platform_key.encode("utf-8"), path=request.path,
+            headers=request.headers, body=request.get_data(cache=True))
     except service.CallbackRefused as exc:
-        with separate_transaction() as sess:
-            service.record_refused_callback(sess, g.actor, code=exc.code, body=body)
         return jsonify(error={"code": exc.code, "message": exc.message,
                               "request_id": g.get("request_id")}), exc.status
     return jsonify(result="ok", bill_number=found.number, status=found.status.value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 import structlog
 from flask import Flask
@@ -101,3 +102,15 @@ def purge_sessions() -> int:
     JOBS.labels(PURGE_SESSIONS, "succeeded").inc()
     log.info("job.succeeded", task=PURGE_SESSIONS, deleted=deleted)
     return deleted
+
+
+def run_periodic(name: str, job: Callable[[], dict[str, int]]) -> dict[str, int]:
+    """Run one periodic job's body: count its outcome as ``name`` and log what it did (its counts)."""
+    try:
+        counts = job()
+    except Exception:
+        JOBS.labels(name, "failed").inc()
+        raise
+    JOBS.labels(name, "succeeded").inc()
+    log.info("job.succeeded", task=name, **counts)
+    return counts

@@ -1,22 +1,20 @@
 """Outbox delivery (发件箱投递) every minute: reports what committed to the external platforms
-(办件 stages to 一网通办), see ``portal.outbox.service``.
+(办件 stages to 一网通办, a new bill's 缴款码 request to the tax collection platform), see
+``portal.outbox.service``. The request edge also calls :func:`dispatch_outbox` for the messages a
+unit of work asked to deliver right after its commit.
 
 Idempotent and safe to overlap: a message is claimed under a lease (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL) before its peer is called, so two runs (two workers, a manual ``portal outbox
 dispatch``) never send one message at the same time, and the peer drops a repeat by its event id.
-Registered on the one Huey instance; ``portal worker`` and ``portal demo`` import this module.
+Registered on the one Huey instance by ``portal.tasks.queue.register_tasks``.
 """
 
 from __future__ import annotations
 
-import structlog
 from huey import crontab
 
-from portal.metrics import JOBS
-from portal.tasks.jobs import task_app
+from portal.tasks.jobs import run_periodic, task_app
 from portal.tasks.queue import huey
-
-log = structlog.get_logger("portal.tasks")
 
 DISPATCH = "outbox_dispatch"
 
@@ -52,11 +50,4 @@ def dispatch_outbox(app=None, **kwargs) -> dict[str, int]:
 
 @huey.periodic_task(crontab(minute="*"), retries=0, name=DISPATCH)
 def outbox_dispatch() -> dict[str, int]:
-    try:
-        counts = dispatch_outbox()
-    except Exception:
-        JOBS.labels(DISPATCH, "failed").inc()
-        raise
-    JOBS.labels(DISPATCH, "succeeded").inc()
-    log.info("job.succeeded", task=DISPATCH, **counts)
-    return counts
+    return run_periodic(DISPATCH, dispatch_outbox)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation
 from portal.auth.roles import Actor, Role
 from portal.payments import service
-from tests.browser.pages import ROLE_HOMES, PortalPage, axe_violations
+from tests.browser.pages import ROLE_HOMES, ByCss, ByRole, PortalPage, axe_violations
+from tests.payments.conftest import issue_committed
 
 pytestmark = pytest.mark.browser
 
@@ -30,9 +31,7 @@ class BillPage(PortalPage):
     def status(self):
         return self.page.locator("dt:text-is('状态') + dd")
 
-    @property
-    def message(self):
-        return self.page.locator("#bill-status-message")
+    message = ByCss("#bill-status-message")
 
     def go_pay(self) -> None:
         self.page.get_by_role("button", name="去缴费").click()
@@ -44,9 +43,7 @@ class TaxPayPage:
     def __init__(self, page: Page):
         self.page = page
 
-    @property
-    def heading(self):
-        return self.page.get_by_role("heading", level=1)
+    heading = ByRole("heading", level=1)
 
     def confirm(self) -> None:
         self.page.get_by_role("button", name="确认缴费").click()
@@ -56,14 +53,13 @@ class TaxPayPage:
 
 
 def _issue_bill_for_demo_employer(live_stack, amount: Decimal) -> int:
+    """A bill of the demo employer, its reference asked for as a request would (after the commit)."""
     app = live_stack.app
-    database = app.extensions["portal.database"]
-    with app.app_context(), database.write_transaction() as sess:
+    with app.extensions["portal.database"].read_session() as sess:
         organisation_id = sess.scalar(select(Organisation.id).where(
             Organisation.name == ROLE_HOMES["employer"].display_name))
-        actor = Actor(role=Role.EMPLOYER, organisation_id=organisation_id, display_name="浏览器测试")
-        return service.issue_bill(sess, actor, subject_type=SUBJECT, subject_id=1, organisation_id=organisation_id,
-                                  city_code="340100", amount=amount, purpose=service.PURPOSE_PROJECT_PREMIUM).id
+    actor = Actor(role=Role.EMPLOYER, organisation_id=organisation_id, display_name="浏览器测试")
+    return issue_committed(app, actor, amount=amount, subject_type=SUBJECT)
 
 
 def test_employer_pays_a_bill_at_the_tax_platform_and_sees_it_paid(page, live_stack, sign_in_as):

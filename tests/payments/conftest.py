@@ -1,20 +1,25 @@
-"""Fixtures of the payments tests: a recording fake platform, an employer organisation."""
+"""Fixtures of the payments tests: a recording fake platform, an employer organisation, and
+bills issued outside a request (committed, then their reference asked for through the outbox as
+the request edge would)."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from flask import current_app
 
 from adapters.tax_collection.client import PaymentStatus
 from adapters.tax_collection.codes import PaymentState
 from adapters.tax_collection.errors import TaxPlatformError
 from portal.accounts.models import Organisation
 from portal.auth.roles import Actor, Role
+from portal.outbox import service as outbox
 from portal.payments import service
+from portal.tasks.outbox import dispatch_outbox
 
 SUBJECT = "testsubject"
 PAID_CALLS: list[int] = []
@@ -47,6 +52,47 @@ class FakePlatform:
 
 
 PAID_AT = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+
+
+def deliver_references(platform: FakePlatform, *, now: datetime | None = None) -> dict[str, int]:
+    """Deliver the due reference requests of the app in context through ``platform``, as the
+    request edge does right after a commit (the outbox job, later)."""
+    database = current_app.extensions["portal.database"]
+
+    def deliver(payload):
+        return service.deliver_reference(database, payload, platform=platform)
+
+    return outbox.dispatch(database, handlers={service.REFERENCE_TOPIC: deliver}, now=now)
+
+
+def issue_committed(app, actor: Actor, *, amount: Decimal, subject_type: str = "project",
+                    purpose: str = service.PURPOSE_PROJECT_PREMIUM) -> int:
+    """Issue a bill in a committed transaction of its own, then deliver its reference request
+    to the app's platform client (``dispatch_outbox``), as a request would. Returns its id."""
+    with app.app_context(), app.extensions["portal.database"].write_transaction() as sess:
+        bill_id = service.issue_bill(sess, actor, subject_type=subject_type, subject_id=1,
+                                     organisation_id=actor.organisation_id, city_code="340100",
+                                     amount=amount, purpose=purpose).id
+    dispatch_outbox(app, keys=[f"{service.REFERENCE_TOPIC}:{bill_id}"])
+    return bill_id
+
+
+def draft_project(app, actor: Actor, name: str = "合肥市缴费测试项目") -> int:
+    """A project the employer may submit; submitting it issues its premium bill."""
+    from portal.projects import service as projects
+
+    with app.app_context(), app.extensions["portal.database"].write_transaction() as sess:
+        return projects.enroll_project(
+            sess, actor, name=name, county_code="340111", permit_number=None,
+            contract_price=Decimal("1000000.00"), installation_cost=None, planned_start=date(2026, 1, 1),
+            planned_end=date(2027, 12, 31)).id
+
+
+def submit_project(http, portal_url: str, project_id: int) -> None:
+    """提交 the project over HTTP as the signed-in employer ``http`` (see ``live_employer``)."""
+    answer = http.post(f"{portal_url}/projects/{project_id}/submit", data={"csrf_token": http.csrf},
+                       allow_redirects=False, timeout=20)
+    assert answer.status_code == 303, answer.text
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -31,6 +30,7 @@ from portal.config import load_defaults
 from portal.payments import service
 from portal.payments.models import Bill, BillStatus, PaymentNotice
 from portal.tasks.payments import catch_up_payments
+from tests.payments.conftest import draft_project, issue_committed, submit_project
 
 KEY = load_defaults()["tax_platform_key"].encode()
 AMOUNT = Decimal("2345.60")
@@ -52,10 +52,7 @@ def _database(stack):
 
 
 def _issue(stack, actor: Actor) -> int:
-    with stack.app.app_context(), _database(stack).write_transaction() as sess:
-        return service.issue_bill(sess, actor, subject_type="project", subject_id=1,
-                                  organisation_id=actor.organisation_id, city_code="340100", amount=AMOUNT,
-                                  purpose=service.PURPOSE_PROJECT_PREMIUM).id
+    return issue_committed(stack.app, actor, amount=AMOUNT)
 
 
 def _bill(stack, bill_id: int) -> Bill:
@@ -85,18 +82,10 @@ def _timed_audit_write(stack) -> float:
 
 def _submit_project(stack, live_employer):
     """The contractor submits a project: the premium bill is issued, its reference requested."""
-    from portal.projects import projects
-
-    with stack.app.app_context(), _database(stack).write_transaction() as sess:
-        project_id = projects.enroll_project(
-            sess, live_employer.actor, name="合肥市并发测试项目", county_code="340111", permit_number=None,
-            contract_price=Decimal("1000000.00"), installation_cost=None, planned_start=date(2026, 1, 1),
-            planned_end=date(2027, 12, 31)).id
+    project_id = draft_project(stack.app, live_employer.actor, name="合肥市并发测试项目")
 
     def act():
-        answer = live_employer.post(f"{stack.portal_url}/projects/{project_id}/submit", data={"csrf_token": live_employer.csrf},
-                           allow_redirects=False, timeout=20)
-        assert answer.status_code == 303, answer.text
+        submit_project(live_employer, stack.portal_url, project_id)
 
     def check():
         with _database(stack).read_session() as sess:

@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,9 +18,13 @@ from adapters.tax_collection import signing
 from portal.audit.models import AuditEvent
 from portal.auth.roles import Actor, Role
 from portal.config import load_defaults
+from portal.db import utcnow
+from portal.outbox.models import OutboxMessage
 from portal.payments import service
 from portal.payments.models import Bill, BillStatus, PaymentNotice
+from portal.tasks.outbox import dispatch_outbox
 from portal.tasks.payments import catch_up_payments
+from tests.payments.conftest import draft_project, issue_committed, submit_project
 
 KEY = load_defaults()["tax_platform_key"].encode()
 AMOUNT = Decimal("12345.60")
@@ -32,13 +37,8 @@ def app_overrides():
 
 
 def _issue(stack, organisation_id: int) -> int:
-    database = stack.app.extensions["portal.database"]
     actor = Actor(role=Role.EMPLOYER, organisation_id=organisation_id, display_name="测试单位")
-    with stack.app.app_context(), database.write_transaction() as sess:
-        bill = service.issue_bill(sess, actor, subject_type="project", subject_id=1,
-                                  organisation_id=organisation_id, city_code="340100", amount=AMOUNT,
-                                  purpose=service.PURPOSE_PROJECT_PREMIUM)
-        return bill.id
+    return issue_committed(stack.app, actor, amount=AMOUNT)
 
 
 def _bill(stack, bill_id: int) -> Bill:
@@ -153,6 +153,48 @@ def test_platform_down_when_issuing_then_retry_job_gets_reference(live_stack, li
     counts = catch_up_payments(stack.app, older_than_minutes=0)
     assert counts["reference_issued"] == 1
     assert _bill(stack, bill_id).payment_reference in stack.tax_state.orders
+
+
+def _submitted_project_bill(stack, http) -> tuple[Bill, OutboxMessage]:
+    """Submit a project over HTTP; its premium bill, and the outbox message asking for its
+    reference, as they are once the response has arrived."""
+    project_id = draft_project(stack.app, http.actor)
+    submit_project(http, stack.portal_url, project_id)
+    with stack.app.extensions["portal.database"].read_session() as sess:
+        [bill] = service.bills_for(sess, http.actor, "project", project_id)
+        message = sess.scalar(select(OutboxMessage).where(
+            OutboxMessage.key == f"{service.REFERENCE_TOPIC}:{bill.id}"))
+        sess.expunge_all()
+    return bill, message
+
+
+def test_a_bill_issued_in_a_request_has_its_reference_right_after_the_commit(live_stack, live_employer):
+    """No worker runs here: the request edge delivers the outbox message once the unit of work
+    that issued the bill has committed, so 去缴费 works on the bill page at once."""
+    stack = live_stack
+    bill, message = _submitted_project_bill(stack, live_employer)
+    assert bill.status is BillStatus.ISSUED and bill.payment_reference in stack.tax_state.orders
+    assert message.delivered_at is not None and message.attempts == 1
+    page = live_employer.get(f"{stack.portal_url}/payments/bills/{bill.id}", timeout=10)
+    assert page.status_code == 200 and ">去缴费</button>" in page.text
+
+
+def test_platform_down_when_a_request_issues_a_bill_then_a_later_dispatch_delivers_it(live_stack, live_employer):
+    stack = live_stack
+    stack.tax_state.api_unavailable = True
+    bill, message = _submitted_project_bill(stack, live_employer)
+    assert bill.status is BillStatus.ISSUED and bill.payment_reference is None
+    assert message.delivered_at is None and message.attempts == 1 and message.last_error
+    page = live_employer.get(f"{stack.portal_url}/payments/bills/{bill.id}", timeout=10)
+    assert "暂时无法连接" in page.text and ">去缴费</button>" not in page.text
+
+    stack.tax_state.api_unavailable = False
+    keys = [message.key]
+    assert dispatch_outbox(stack.app, keys=keys) == {"delivered": 0, "failed": 0}  # waiting for its retry
+    later = utcnow() + timedelta(hours=1)
+    assert dispatch_outbox(stack.app, keys=keys, now=later) == {"delivered": 1, "failed": 0}
+    assert _bill(stack, bill.id).payment_reference in stack.tax_state.orders
+    assert _actions(stack, bill.id).count("payments.reference_issued") == 1
 
 
 def _closed_port() -> int:

@@ -8,6 +8,7 @@ import pytest
 
 from portal.auth.roles import Actor, Role
 from portal.payments import service
+from tests.payments.conftest import issue_committed
 
 
 @pytest.fixture
@@ -16,12 +17,9 @@ def app_overrides():
 
 
 def _bill_for(app, organisation_id: int) -> int:
-    database = app.extensions["portal.database"]
-    with app.app_context(), database.write_transaction() as sess:
-        bill = service.issue_bill(sess, Actor(role=Role.EMPLOYER, organisation_id=organisation_id),
-                                  subject_type="project", subject_id=1, organisation_id=organisation_id,
-                                  city_code="340100", amount=Decimal("100.50"), purpose=service.PURPOSE_SUPPLEMENTARY)
-        return bill.id
+    """A bill whose reference the (unreachable) platform did not give."""
+    return issue_committed(app, Actor(role=Role.EMPLOYER, organisation_id=organisation_id),
+                           amount=Decimal("100.50"), purpose=service.PURPOSE_SUPPLEMENTARY)
 
 
 def test_bill_visible_to_own_organisation_and_city_staff_only(app, login_as):
@@ -62,7 +60,7 @@ def test_pay_and_refresh_need_csrf_and_scope(app, login_as, csrf_token):
 
 def test_bill_status_polls_while_the_outcome_is_awaited_and_stops_when_final(app, login_as):
     from portal.payments.models import Bill, BillStatus
-    from tests.payments.conftest import FakePlatform
+    from tests.payments.conftest import FakePlatform, deliver_references
 
     owner = app.test_client()
     organisation_id = login_as(owner, "employer")["organisation_id"]
@@ -71,8 +69,10 @@ def test_bill_status_polls_while_the_outcome_is_awaited_and_stops_when_final(app
         bill = service.issue_bill(sess, Actor(role=Role.EMPLOYER, organisation_id=organisation_id),
                                   subject_type="project", subject_id=1, organisation_id=organisation_id,
                                   city_code="340100", amount=Decimal("100.50"),
-                                  purpose=service.PURPOSE_SUPPLEMENTARY, platform=FakePlatform())
+                                  purpose=service.PURPOSE_SUPPLEMENTARY)
         bill_id = bill.id
+    with app.app_context():
+        deliver_references(FakePlatform())
     with database.write_transaction() as sess:
         sess.get(Bill, bill_id).status = BillStatus.PENDING_CONFIRMATION
     fragment = {"HX-Request": "true", "HX-Target": "bill-status"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,20 +14,40 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
 from portal.auth.roles import Actor, Role
+from portal.db import utcnow
 from portal.errors import ConflictError, NotFoundError
+from portal.outbox.models import OutboxMessage
 from portal.payments import service
 from portal.payments.models import Bill, BillStatus, PaymentNotice
-from tests.payments.conftest import PAID_AT, SUBJECT
+from tests.payments.conftest import PAID_AT, SUBJECT, deliver_references
 
 AMOUNT = Decimal("1500.00")
 
 
+def _issue_uncommitted(db, employer, subject_id=7, amount=AMOUNT) -> Bill:
+    return service.issue_bill(db, employer, subject_type=SUBJECT, subject_id=subject_id,
+                              organisation_id=employer.organisation_id, city_code="340100", amount=amount,
+                              purpose=service.PURPOSE_PROJECT_PREMIUM)
+
+
 def _issue(db, employer, platform, amount=AMOUNT) -> Bill:
-    bill = service.issue_bill(db, employer, subject_type=SUBJECT, subject_id=7, organisation_id=employer.organisation_id,
-                              city_code="340100", amount=amount, purpose=service.PURPOSE_PROJECT_PREMIUM,
-                              platform=platform)
+    """Issue and commit, then deliver the reference request as the request edge would."""
+    bill = _issue_uncommitted(db, employer, amount=amount)
     db.commit()
+    deliver_references(platform)
+    _reload(db, bill)
     return bill
+
+
+def _reload(db, bill) -> None:
+    """See what other transactions committed (SQLite keeps a read transaction's snapshot)."""
+    db.rollback()
+    db.refresh(bill)
+
+
+def _reference_request(db, bill) -> OutboxMessage | None:
+    return db.scalar(select(OutboxMessage).where(OutboxMessage.key == f"{service.REFERENCE_TOPIC}:{bill.id}")
+                     .execution_options(populate_existing=True))
 
 
 def _callback(db, bill, message_id="m1", amount=AMOUNT) -> Bill:
@@ -148,23 +170,67 @@ def test_any_sequence_ends_as_the_single_callback(db, employer, platform, paid_c
     assert _actions(db, bill).count("payments.paid") == 1
 
 
-def test_reference_is_asked_for_only_after_the_issuing_transaction_commits(db, employer, platform):
-    bill = service.issue_bill(db, employer, subject_type=SUBJECT, subject_id=7,
-                              organisation_id=employer.organisation_id, city_code="340100", amount=AMOUNT,
-                              purpose=service.PURPOSE_PROJECT_PREMIUM, platform=platform)
+def test_reference_is_asked_for_through_the_outbox_only_after_the_issuing_transaction_commits(
+        db, employer, platform):
+    bill = _issue_uncommitted(db, employer)
     assert platform.calls == [] and bill.payment_reference is None
     assert "正在获取缴款码" in service.status_message(bill)
+    message = _reference_request(db, bill)
+    assert message.topic == service.REFERENCE_TOPIC and message.aggregate == f"bill:{bill.id}"
+    assert message.data == {"bill_id": bill.id}
     db.commit()
+    assert platform.calls == []  # a commit alone calls nobody: the request edge dispatches
+    assert deliver_references(platform) == {"delivered": 1, "failed": 0}
     assert platform.calls == [("issue", bill.number, AMOUNT)]
+    _reload(db, bill)
     assert bill.payment_reference == f"REF{bill.number}" and bill.last_checked_at is not None
+    assert _reference_request(db, bill).delivered_at is not None
 
-    rolled_back = service.issue_bill(db, employer, subject_type=SUBJECT, subject_id=8,
-                                     organisation_id=employer.organisation_id, city_code="340100",
-                                     amount=AMOUNT, purpose=service.PURPOSE_PROJECT_PREMIUM, platform=platform)
-    number = rolled_back.number
+    rolled_back = _issue_uncommitted(db, employer, subject_id=8)
+    number, rolled_back_id = rolled_back.number, rolled_back.id
     db.rollback()
-    db.commit()
+    assert deliver_references(platform) == {"delivered": 0, "failed": 0}
     assert ("issue", number, AMOUNT) not in platform.calls
+    assert db.scalar(select(OutboxMessage).where(OutboxMessage.aggregate == f"bill:{rolled_back_id}")) is None
+
+
+def test_platform_down_keeps_the_reference_request_pending_and_a_later_dispatch_delivers_it(
+        db, employer, platform):
+    platform.down = True
+    bill = _issue(db, employer, platform)
+    assert bill.payment_reference is None and "暂时无法连接" in service.status_message(bill)
+    message = _reference_request(db, bill)
+    assert message.delivered_at is None and message.attempts == 1
+    assert message.last_error.startswith("no_reference")
+    assert deliver_references(platform) == {"delivered": 0, "failed": 0}  # backing off
+
+    platform.down = False
+    later = utcnow() + timedelta(hours=1)
+    assert deliver_references(platform, now=later) == {"delivered": 1, "failed": 0}
+    _reload(db, bill)
+    assert bill.payment_reference == f"REF{bill.number}" and bill.status is BillStatus.ISSUED
+    assert _reference_request(db, bill).delivered_at is not None
+    assert _actions(db, bill).count("payments.reference_issued") == 1
+
+
+def test_a_reference_request_for_a_bill_that_has_one_asks_nothing(db, employer, platform):
+    platform.down = True
+    bill = _issue(db, employer, platform)
+    platform.down = False
+    assert service.catch_up_bill(db, bill.id, platform=platform) is service.RefreshOutcome.REFERENCE_ISSUED
+    db.commit()
+    platform.calls.clear()
+    assert deliver_references(platform, now=utcnow() + timedelta(hours=1)) == {"delivered": 1, "failed": 0}
+    assert platform.calls == []
+
+
+def test_no_global_session_listener_asks_for_references():
+    """Post-commit calls go through the outbox only (issue 11): no SQLAlchemy session event
+    listener anywhere in the portal."""
+    portal = Path(__file__).resolve().parents[2] / "portal"
+    offenders = [str(path) for path in portal.rglob("*.py")
+                 if "listens_for(Session" in path.read_text(encoding="utf-8")]
+    assert offenders == []
 
 
 def test_an_answer_is_applied_to_the_bill_as_it_is_now(db, employer, platform, paid_calls):
