@@ -1,20 +1,18 @@
 """工伤认定案件 (work-injury recognition cases) and what hangs off them.
 
 One :class:`RecognitionCase` per application, from the applicant's first saved step (draft) to
-the served decision. Its status moves only through :mod:`portal.recognition.states`; every move
+the served decision. Its status moves only through ``service.states.CASE_STATES``; every move
 is a :class:`CaseEvent` (the timeline applicants and staff see) and an audit row. Medical text
 (injury, diagnosis, investigation notes) is encrypted at rest and never shown to the employer.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -25,84 +23,70 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Person
-from portal.db import Base, utcnow
+from portal.choices import LabelledEnum
+from portal.db import Base, enum_column, utcnow
 from portal.security.fields import EncryptedText
 
 
-def _enum(cls: type[enum.Enum], length: int) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
-class CaseStatus(enum.StrEnum):
-    DRAFT = "draft"  #: 填写中（未提交）
-    SUBMITTED = "submitted"  #: 已提交，待审查材料
-    AWAITING_SUPPLEMENT = "awaiting_supplement"  #: 待补正（一次性告知，期限停止计算）
-    ACCEPTED = "accepted"  #: 已受理，调查核实中
-    SUSPENDED = "suspended"  #: 中止（待司法或仲裁结论）
-    DECIDED = "decided"  #: 已作出认定决定，待送达
-    SERVED = "served"  #: 已送达（办结）
-    NOT_ACCEPTED = "not_accepted"  #: 不予受理（办结）
-    WITHDRAWN = "withdrawn"  #: 申请人撤回（办结）
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self]
+class CaseStatus(LabelledEnum):
+    DRAFT = "draft", "填写中"  #: 填写中（未提交）
+    SUBMITTED = "submitted", "待审查材料"  #: 已提交，待审查材料
+    AWAITING_SUPPLEMENT = "awaiting_supplement", "待补正材料"  #: 待补正（一次性告知，期限停止计算）
+    ACCEPTED = "accepted", "已受理，调查核实中"  #: 已受理，调查核实中
+    SUSPENDED = "suspended", "中止"  #: 中止（待司法或仲裁结论）
+    DECIDED = "decided", "已作出认定决定，待送达"  #: 已作出认定决定，待送达
+    SERVED = "served", "已送达"  #: 已送达（办结）
+    NOT_ACCEPTED = "not_accepted", "不予受理"  #: 不予受理（办结）
+    WITHDRAWN = "withdrawn", "已撤回"  #: 申请人撤回（办结）
 
     @property
     def is_closed(self) -> bool:
         return self in CLOSED_STATUSES
 
 
-STATUS_LABELS = {
-    CaseStatus.DRAFT: "填写中",
-    CaseStatus.SUBMITTED: "待审查材料",
-    CaseStatus.AWAITING_SUPPLEMENT: "待补正材料",
-    CaseStatus.ACCEPTED: "已受理，调查核实中",
-    CaseStatus.SUSPENDED: "中止",
-    CaseStatus.DECIDED: "已作出认定决定，待送达",
-    CaseStatus.SERVED: "已送达",
-    CaseStatus.NOT_ACCEPTED: "不予受理",
-    CaseStatus.WITHDRAWN: "已撤回",
-}
 CLOSED_STATUSES = frozenset({CaseStatus.SERVED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN})
 
 
-class ApplicantKind(enum.StrEnum):
-    EMPLOYER = "employer"  #: 用人单位
-    WORKER = "worker"  #: 职工本人
-    RELATIVE = "relative"  #: 近亲属
+class CaseAction(LabelledEnum):
+    """The steps of the procedure (办理环节); the table of moves is ``service.states.CASE_STATES``."""
 
-    @property
-    def label(self) -> str:
-        return {"employer": "用人单位", "worker": "职工本人", "relative": "近亲属"}[self.value]
+    SUBMIT = "submit", "提交申请"
+    REQUEST_SUPPLEMENT = "request_supplement", "一次性告知补正材料"
+    SUPPLY = "supply", "补正材料"
+    ACCEPT = "accept", "受理"
+    REFUSE = "refuse", "不予受理"
+    SUSPEND = "suspend", "中止认定"
+    RESUME = "resume", "恢复认定"
+    DECIDE = "decide", "作出认定决定"
+    SERVE = "serve", "送达认定决定书"
+    WITHDRAW = "withdraw", "撤回申请"
 
 
-class EventKind(enum.StrEnum):
-    ACCIDENT = "accident"  #: 事故伤害
-    DISEASE = "disease"  #: 职业病
+class ApplicantKind(LabelledEnum):
+    EMPLOYER = "employer", "用人单位"
+    WORKER = "worker", "职工本人"
+    RELATIVE = "relative", "近亲属"
 
-    @property
-    def label(self) -> str:
-        return {"accident": "事故伤害", "disease": "职业病"}[self.value]
+
+class EventKind(LabelledEnum):
+    ACCIDENT = "accident", "事故伤害"
+    DISEASE = "disease", "职业病"
 
     @property
     def date_label(self) -> str:
         return {"accident": "事故伤害发生日期", "disease": "职业病诊断（鉴定）日期"}[self.value]
 
 
-class Outcome(enum.StrEnum):
-    RECOGNISED = "recognised"  #: 认定工伤（条例第十四条）
-    DEEMED = "deemed"  #: 视同工伤（条例第十五条）
-    NOT_RECOGNISED = "not_recognised"  #: 不予认定（不符合第十四、十五条或属第十六条情形）
-
-    @property
-    def label(self) -> str:
-        return {"recognised": "认定工伤", "deemed": "视同工伤", "not_recognised": "不予认定工伤"}[self.value]
+class Outcome(LabelledEnum):
+    RECOGNISED = "recognised", "认定工伤"  #: 认定工伤（条例第十四条）
+    DEEMED = "deemed", "视同工伤"  #: 视同工伤（条例第十五条）
+    #: 不予认定（不符合第十四、十五条或属第十六条情形）
+    NOT_RECOGNISED = "not_recognised", "不予认定工伤"
 
 
-class PauseKind(enum.StrEnum):
-    SUPPLEMENT = "supplement"  #: 补正（待申请人补齐材料）
-    SUSPENSION = "suspension"  #: 中止（待司法机关或有关行政主管部门结论）
+class PauseKind(LabelledEnum):
+    SUPPLEMENT = "supplement", "补正"  #: 补正（待申请人补齐材料）
+    SUSPENSION = "suspension", "中止"  #: 中止（待司法机关或有关行政主管部门结论）
 
 
 class RecognitionCase(Base):
@@ -114,10 +98,10 @@ class RecognitionCase(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 受理编号 (reference number), given on submission, e.g. RD-340100-2026-000012
     reference: Mapped[str | None] = mapped_column(String(32), unique=True)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, 24), index=True,
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus, 24), index=True,
                                                server_default=CaseStatus.DRAFT.value)
     #: 申请人类别
-    applicant_kind: Mapped[ApplicantKind] = mapped_column(_enum(ApplicantKind, 12))
+    applicant_kind: Mapped[ApplicantKind] = mapped_column(enum_column(ApplicantKind, 12))
     #: 申请人账号（提交、补正、撤回、催办由该账号办理）
     applicant_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     #: 申请人（自然人：职工本人或近亲属）
@@ -137,7 +121,7 @@ class RecognitionCase(Base):
     #: 管辖地市（用人单位所在地设区的市）
     city_code: Mapped[str | None] = mapped_column(String(6), index=True)
     #: 伤害类别：事故伤害 / 职业病
-    event_kind: Mapped[EventKind | None] = mapped_column(_enum(EventKind, 12))
+    event_kind: Mapped[EventKind | None] = mapped_column(enum_column(EventKind, 12))
     #: 事故伤害发生日期或职业病诊断、鉴定日期（申请时限起算）
     event_date: Mapped[date | None] = mapped_column(Date)
     #: 事故发生时间（时:分），可空
@@ -175,7 +159,7 @@ class RecognitionCase(Base):
     #: 适用简易程序（事实清楚、权利义务明确，15日内作出决定：条例第二十条第二款）
     simplified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: 认定结论
-    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, 16))
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome, 16))
     #: 认定依据（config/policy/recognition_grounds.toml 中的代码）
     ground_code: Mapped[str | None] = mapped_column(String(40))
     #: 认定决定理由与事实（写入决定书；用人单位可见）
@@ -219,7 +203,7 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("recognition_case.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: 办理环节（portal.recognition.states.CaseAction 的值）
+    #: 办理环节（CaseAction 的值）
     action: Mapped[str] = mapped_column(String(30))
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
@@ -241,7 +225,7 @@ class CasePause(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("recognition_case.id"), index=True)
-    kind: Mapped[PauseKind] = mapped_column(_enum(PauseKind, 12))
+    kind: Mapped[PauseKind] = mapped_column(enum_column(PauseKind, 12))
     #: 停止计时起始日（含）
     started_on: Mapped[date] = mapped_column(Date)
     #: 恢复计时前一日（含）；空 = 仍在停止计时

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +15,8 @@ from playwright.sync_api import expect
 from portal.accounts import service as accounts
 from portal.clocks.calendar import WorkCalendar
 from portal.demo import demo_identity
-from portal.recognition import filing, handling
+from portal.localtime import local_today
+from portal.recognition import service as recognition
 from portal.web.hooks import actor_from_session
 from tests.browser.pages import (
     RecognitionCasePage,
@@ -30,10 +30,6 @@ from tests.recognition.filing_fixtures import INJURY, fill_draft
 pytestmark = pytest.mark.browser
 
 
-def _today():
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
 def _actor(sess, username: str):
     return actor_from_session(accounts.sign_in(sess, demo_identity(username), "127.0.0.1", "test"),
                               "127.0.0.1", "test")
@@ -43,22 +39,22 @@ def _filed_case(live_stack, *, supplement: bool = False, served: bool = False) -
     """A worker's case filed through the services (and, as asked, the officer's steps)."""
     app = live_stack.app
     files_dir = app.config["PORTAL_SETTINGS"].files_dir
-    today = _today()
+    today = local_today()
     with app.extensions["portal.database"].write_transaction() as sess:
         worker, officer = _actor(sess, "worker"), _actor(sess, "officer")
         case = fill_draft(sess, worker, files_dir=files_dir, today=today)
-        filing.submit(sess, worker, case.id, today=today, now=datetime.now(timezone.utc), files_dir=files_dir,
-                      case_url=f"{live_stack.portal_url}/recognition/cases/{case.id}", calendar=WorkCalendar())
+        recognition.submit(sess, worker, case.id, today=today, now=datetime.now(timezone.utc), files_dir=files_dir,
+                           case_url=f"{live_stack.portal_url}/recognition/cases/{case.id}", calendar=WorkCalendar())
         if supplement:
-            handling.request_supplement(sess, officer, case.id, files_dir=files_dir, on=today, items=[
-                handling.SupplementRequest("labour_relation", "请提供近三个月的工资发放记录"),
-                handling.SupplementRequest("other", "请提供事故现场证人证言")])
+            recognition.request_supplement(sess, officer, case.id, files_dir=files_dir, on=today, items=[
+                recognition.SupplementRequest("labour_relation", "请提供近三个月的工资发放记录"),
+                recognition.SupplementRequest("other", "请提供事故现场证人证言")])
         if served:
-            handling.accept_case(sess, officer, case.id, files_dir=files_dir, on=today)
-            handling.decide_case(sess, officer, case.id, outcome="recognised", ground_code="r14_1",
-                                 reasoning="经调查核实，该职工在工作时间和工作场所内因工作原因受到事故伤害。",
-                                 files_dir=files_dir, on=today)
-            handling.serve_case(sess, officer, case.id, on=today)
+            recognition.accept_case(sess, officer, case.id, files_dir=files_dir, on=today)
+            recognition.decide_case(sess, officer, case.id, outcome="recognised", ground_code="r14_1",
+                                    reasoning="经调查核实，该职工在工作时间和工作场所内因工作原因受到事故伤害。",
+                                    files_dir=files_dir, on=today)
+            recognition.serve_case(sess, officer, case.id, on=today)
         return case.id, case.reference
 
 
@@ -96,7 +92,7 @@ def test_a_worker_files_a_case_through_the_task_list(page, live_stack, sign_in_a
     page.get_by_role("button", name="保存并继续").click()
     expect(page.locator("#event_date-error")).to_contain_text("日期不能晚于今天")
     found += axe_violations(page, "recognition event step with errors")
-    page.get_by_label("事故伤害发生日期（职业病：诊断或鉴定日期）").fill(_today().isoformat())
+    page.get_by_label("事故伤害发生日期（职业病：诊断或鉴定日期）").fill(local_today().isoformat())
     page.get_by_role("button", name="保存并继续").click()
     expect(tasks.status_of("event")).to_have_text("已完成")
 

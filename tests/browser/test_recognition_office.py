@@ -6,16 +6,16 @@ state on the way) and the overview."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from portal.accounts import service as accounts
 from portal.demo import demo_identity
+from portal.localtime import local_today
 from portal.web.hooks import actor_from_session
-from tests.browser.pages import PortalPage, axe_violations
+from tests.browser.pages import ByCss, PortalPage, axe_violations
 from tests.recognition.factories import People, submitted_case
 
 pytestmark = pytest.mark.browser
@@ -29,9 +29,7 @@ def app_overrides(tmp_path):
 class QueuePage(PortalPage):
     path = "/recognition/office/"
 
-    @property
-    def results(self):
-        return self.page.locator("#queue-results")
+    results = ByCss("#queue-results")
 
 
 class OfficeCasePage(PortalPage):
@@ -39,9 +37,7 @@ class OfficeCasePage(PortalPage):
     def stage(self):
         return self.page.locator("#case-clock dt:text-is('当前环节') + dd")
 
-    @property
-    def actions(self):
-        return self.page.locator("#case-actions")
+    actions = ByCss("#case-actions")
 
     def press(self, name: str) -> None:
         self.page.get_by_role("button", name=name).click()
@@ -58,7 +54,7 @@ def _demo_case(live_stack, *, days_ago: int) -> str:
     people = People(worker=actors["worker"], relative=actors["relative"], employer=actors["employer"],
                     employer2=actors["employer2"], officer=actors["officer"], province=actors["province"],
                     clerk_wuhu=actors["clerk-wuhu"])
-    received = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=days_ago)
+    received = local_today() - timedelta(days=days_ago)
     with database.write_transaction() as s:
         return submitted_case(s, people, received_on=received).reference
 

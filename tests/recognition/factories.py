@@ -18,9 +18,15 @@ from pathlib import Path
 import pytest
 
 from portal.auth.roles import Actor, Role
-from portal.recognition import cases as case_repo
-from portal.recognition import handling, states
-from portal.recognition.models import ApplicantKind, EventKind, RecognitionCase
+from portal.recognition import service as recognition
+from portal.recognition.models import (
+    ApplicantKind,
+    CaseAction,
+    EventKind,
+    RecognitionCase,
+)
+from portal.recognition.service import cases as case_repo
+from portal.recognition.service import states
 
 HEFEI, WUHU = "340100", "340200"
 
@@ -92,23 +98,23 @@ def submitted_case(sess, people: People, *, applicant: str = "employer", city_co
     case.submitted_at = datetime(received_on.year, received_on.month, received_on.day, 2, 0, tzinfo=timezone.utc)
     case_repo.assign_reference(case, received_on.year)
     sess.flush()
-    states.apply(sess, who, case, states.CaseAction.SUBMIT, on=received_on, note="申请人在线提交工伤认定申请。")
+    states.apply(sess, who, case, CaseAction.SUBMIT, on=received_on, note="申请人在线提交工伤认定申请。")
     return case
 
 
 def accepted_case(sess, people: People, files_dir: Path, *, received_on: date = date(2025, 9, 15),
                   accepted_on: date | None = None, simplified: bool = False, **kwargs) -> RecognitionCase:
     case = submitted_case(sess, people, received_on=received_on, **kwargs)
-    return handling.accept_case(sess, people.officer, case.id, simplified=simplified,
-                                simplified_reason="事实清楚、权利义务明确" if simplified else None,
-                                files_dir=files_dir, on=accepted_on or received_on)
+    return recognition.accept_case(sess, people.officer, case.id, simplified=simplified,
+                                   simplified_reason="事实清楚、权利义务明确" if simplified else None,
+                                   files_dir=files_dir, on=accepted_on or received_on)
 
 
 def decided_case(sess, people: People, files_dir: Path, *, on: date = date(2025, 9, 20), **kwargs) -> RecognitionCase:
     case = accepted_case(sess, people, files_dir, **kwargs)
-    return handling.decide_case(sess, people.officer, case.id, outcome="recognised", ground_code="r14_1",
-                                reasoning="经调查核实，该职工在工作时间和工作场所内因工作原因受到事故伤害。",
-                                files_dir=files_dir, on=on)
+    return recognition.decide_case(sess, people.officer, case.id, outcome="recognised", ground_code="r14_1",
+                                   reasoning="经调查核实，该职工在工作时间和工作场所内因工作原因受到事故伤害。",
+                                   files_dir=files_dir, on=on)
 
 
 def supply_everything(sess, people: People, case: RecognitionCase, files_dir: Path, *, on: date) -> RecognitionCase:
@@ -116,14 +122,13 @@ def supply_everything(sess, people: People, case: RecognitionCase, files_dir: Pa
     (the applicant side's real services)."""
     from sqlalchemy import select
 
-    from portal.recognition import applicant
     from portal.recognition.models import SupplementItem
     from tests.materials import samples
 
     who = {"employer": people.employer, "worker": people.worker, "relative": people.relative}[case.applicant_kind.value]
     items = sess.execute(select(SupplementItem).where(SupplementItem.case_id == case.id)).scalars().all()
     for item in items:
-        applicant.upload_supplement(sess, who, case.id, item.id, data=samples.pdf(), filename="补正.pdf",
-                                    files_dir=files_dir)
-    return applicant.supply(sess, who, case.id, today=on,
-                            now=datetime(on.year, on.month, on.day, 3, 0, tzinfo=timezone.utc))
+        recognition.upload_supplement(sess, who, case.id, item.id, data=samples.pdf(), filename="补正.pdf",
+                                      files_dir=files_dir)
+    return recognition.supply(sess, who, case.id, today=on,
+                              now=datetime(on.year, on.month, on.day, 3, 0, tzinfo=timezone.utc))

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from portal.materials.models import StoredFile
-from portal.recognition import filing
+from portal.recognition import service as recognition
 from portal.recognition.models import CaseEvent, CaseMaterial, RecognitionCase
 from tests.materials import samples
 from tests.recognition.filing_fixtures import CAL, INJURY, fill_draft
@@ -106,8 +106,8 @@ def _filed_case(app, files_dir, actor_for):
     with app.extensions["portal.database"].write_transaction() as sess:
         today = date(2026, 4, 1)
         case = fill_draft(sess, people_worker, files_dir=files_dir, today=today)
-        filing.submit(sess, people_worker, case.id, today=today, now=datetime(2026, 4, 1, 2, tzinfo=timezone.utc),
-                      files_dir=files_dir, case_url="http://localhost/recognition/cases/1", calendar=CAL)
+        recognition.submit(sess, people_worker, case.id, today=today, now=datetime(2026, 4, 1, 2, tzinfo=timezone.utc),
+                           files_dir=files_dir, case_url="http://localhost/recognition/cases/1", calendar=CAL)
         tokens = {m.kind: sess.get(StoredFile, m.stored_file_id).token
                   for m in sess.query(CaseMaterial).filter_by(case_id=case.id)}
         tokens["receipt"] = sess.get(StoredFile, case.receipt_file_id).token
@@ -150,3 +150,21 @@ def test_strangers_get_404_and_staff_go_to_the_office_page(app, clients, actor_f
     response = officer.get(f"/recognition/cases/{case_id}")
     assert response.status_code == 303 and f"/office/cases/{case_id}" in response.headers["Location"]
     assert officer.get(f"/files/{tokens['medical_certificate']}").status_code == 200
+
+
+def test_the_case_page_read_stays_audited_when_a_form_on_it_is_refused(app, clients, csrf_token, actor_for):
+    from sqlalchemy import func, select
+
+    from portal.audit.models import AuditEvent
+    from portal.materials.uploads import files_dir
+
+    with app.test_request_context():
+        directory = files_dir()
+    case_id, _tokens = _filed_case(app, directory, actor_for)
+    worker = clients("worker")
+    response = _post(worker, csrf_token, f"/recognition/cases/{case_id}/urge", {"text": " "})
+    assert response.status_code == 422 and "请填写催办内容" in response.get_data(as_text=True)
+    with app.extensions["portal.database"].sessions() as sess:
+        reads = sess.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "recognition.case_read", AuditEvent.object_id == str(case_id))).scalar_one()
+    assert reads == 1

@@ -7,7 +7,6 @@ import pytest
 
 from portal.clocks.calendar import WorkCalendar
 from portal.clocks.deadlines import ClockState
-from portal.recognition.clock import case_clock, filing_window, holder
 from portal.recognition.models import (
     ApplicantKind,
     CasePause,
@@ -15,6 +14,7 @@ from portal.recognition.models import (
     PauseKind,
     RecognitionCase,
 )
+from portal.recognition.service.clock import case_clock, filing_window, holder
 
 D = date.fromisoformat
 CAL = WorkCalendar()

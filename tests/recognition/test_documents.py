@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal.materials import service as materials
 from portal.materials.models import StoredFile
-from portal.recognition import handling
+from portal.recognition import service as recognition
 from portal.recognition.models import CaseMaterial
 from tests.recognition import factories
 from tests.recognition.factories import accepted_case, submitted_case
@@ -40,9 +40,9 @@ def _has_cjk_sc(fonts: set[str]) -> bool:
 
 def test_the_decision_states_number_ground_basis_and_rights_of_appeal(sess, people, files_dir):
     case = accepted_case(sess, people, files_dir, applicant="relative", received_on=date(2025, 9, 15))
-    handling.decide_case(sess, people.officer, case.id, outcome="recognised", ground_code="r14_1",
-                         reasoning="张伟在工地搬运钢管时被砸伤左手，有监控录像和同事证言证实。",
-                         files_dir=files_dir, on=date(2025, 10, 9))
+    recognition.decide_case(sess, people.officer, case.id, outcome="recognised", ground_code="r14_1",
+                            reasoning="张伟在工地搬运钢管时被砸伤左手，有监控录像和同事证言证实。",
+                            files_dir=files_dir, on=date(2025, 10, 9))
     text, fonts = _read(sess, people.officer, case.decision_file_id, files_dir)
     assert _has_cjk_sc(fonts), fonts
     assert "认定工伤决定书" in text and "合肥人社工伤认字〔2025〕1号" in text
@@ -66,8 +66,8 @@ def test_the_decision_states_number_ground_basis_and_rights_of_appeal(sess, peop
 ])
 def test_the_title_follows_the_outcome(sess, people, files_dir, outcome, ground, title, article):
     case = accepted_case(sess, people, files_dir)
-    handling.decide_case(sess, people.officer, case.id, outcome=outcome, ground_code=ground,
-                         reasoning="经调查核实的事实。", files_dir=files_dir, on=date(2025, 9, 30))
+    recognition.decide_case(sess, people.officer, case.id, outcome=outcome, ground_code=ground,
+                            reasoning="经调查核实的事实。", files_dir=files_dir, on=date(2025, 9, 30))
     text, _fonts = _read(sess, people.officer, case.decision_file_id, files_dir)
     assert text.count(title) >= 1 and article in text
 
@@ -91,8 +91,8 @@ def test_the_simplified_acceptance_says_15_days(sess, people, files_dir):
 
 def test_the_refusal_states_reasons_and_appeal(sess, people, files_dir):
     case = submitted_case(sess, people, received_on=date(2025, 9, 15))
-    handling.refuse_case(sess, people.officer, case.id, reasons="超过申请时限且无正当理由",
-                         files_dir=files_dir, on=date(2025, 9, 20))
+    recognition.refuse_case(sess, people.officer, case.id, reasons="超过申请时限且无正当理由",
+                            files_dir=files_dir, on=date(2025, 9, 20))
     text, _fonts = _read(sess, people.employer, case.acceptance_file_id, files_dir)
     assert "不予受理决定书" in text and "合肥人社工伤不受字〔2025〕1号" in text
     assert "超过申请时限且无正当理由" in text and "60日内" in text and "6个月内" in text
@@ -100,11 +100,11 @@ def test_the_refusal_states_reasons_and_appeal(sess, people, files_dir):
 
 def test_the_supplement_and_suspension_notices(sess, people, files_dir):
     case = submitted_case(sess, people, received_on=date(2025, 9, 15))
-    handling.request_supplement(sess, people.officer, case.id, files_dir=files_dir, on=date(2025, 9, 18), items=[
-        handling.SupplementRequest("labour_relation", "请提供劳动合同"),
-        handling.SupplementRequest("other", "请提供事故现场照片")])
+    recognition.request_supplement(sess, people.officer, case.id, files_dir=files_dir, on=date(2025, 9, 18), items=[
+        recognition.SupplementRequest("labour_relation", "请提供劳动合同"),
+        recognition.SupplementRequest("other", "请提供事故现场照片")])
     notice = sess.execute(select(CaseMaterial).where(CaseMaterial.case_id == case.id,
-                                                     CaseMaterial.kind == handling.SUPPLEMENT_NOTICE)).scalar_one()
+                                                     CaseMaterial.kind == recognition.SUPPLEMENT_NOTICE)).scalar_one()
     text, fonts = _read(sess, people.employer, notice.stored_file_id, files_dir)
     assert _has_cjk_sc(fonts)
     assert "补正材料通知书" in text and "合肥人社工伤补字〔2025〕1号" in text and "一次性书面告知" in text
@@ -112,10 +112,10 @@ def test_the_supplement_and_suspension_notices(sess, people, files_dir):
     assert "2025年9月18日" in text and "2025年9月30日" in text and "停止计算" in text
 
     other = accepted_case(sess, people, files_dir, received_on=date(2025, 9, 15))
-    handling.suspend_case(sess, people.officer, other.id, reason="劳动关系争议待仲裁裁决", files_dir=files_dir,
-                          on=date(2025, 10, 10))
+    recognition.suspend_case(sess, people.officer, other.id, reason="劳动关系争议待仲裁裁决", files_dir=files_dir,
+                             on=date(2025, 10, 10))
     notice = sess.execute(select(CaseMaterial).where(CaseMaterial.case_id == other.id,
-                                                     CaseMaterial.kind == handling.SUSPENSION_NOTICE)).scalar_one()
+                                                     CaseMaterial.kind == recognition.SUSPENSION_NOTICE)).scalar_one()
     text, _fonts = _read(sess, people.worker, notice.stored_file_id, files_dir)
     assert "中止通知书" in text and "合肥人社工伤中字〔2025〕1号" in text
     assert "劳动关系争议待仲裁裁决" in text and "2025年10月10日" in text and "不计入" in text

@@ -13,8 +13,9 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEvent
+from portal.errors import InvalidFields
 from portal.materials import service as materials
-from portal.recognition import filing
+from portal.recognition import service as recognition
 from portal.recognition.models import (
     CaseEvent,
     CaseMaterial,
@@ -33,8 +34,8 @@ URL = "https://portal.example.gov.cn/recognition/cases/1"
 
 
 def _submit(sess, actor, case, files_dir, today):
-    return filing.submit(sess, actor, case.id, today=today, now=NOW, files_dir=files_dir, case_url=URL,
-                         calendar=CAL)
+    return recognition.submit(sess, actor, case.id, today=today, now=NOW, files_dir=files_dir, case_url=URL,
+                              calendar=CAL)
 
 
 def _fields(exc) -> dict:
@@ -45,7 +46,7 @@ def _fields(exc) -> dict:
 
 
 def test_a_worker_filing_for_themself_has_the_worker_step_done_from_their_own_identity(sess, people):
-    case = filing.create_draft(sess, people.worker, applicant_kind="worker")
+    case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
     assert case.status is CaseStatus.DRAFT
     assert case.applicant_account_id == people.worker.account_id
     assert case.worker_person_id == case.applicant_person_id == people.worker.person_id
@@ -53,15 +54,15 @@ def test_a_worker_filing_for_themself_has_the_worker_step_done_from_their_own_id
 
 
 def test_a_relative_must_name_a_close_relation(sess, people):
-    with pytest.raises(filing.InvalidFields) as exc:
-        filing.create_draft(sess, people.relative, applicant_kind="relative", relation="friend")
+    with pytest.raises(InvalidFields) as exc:
+        recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="friend")
     assert "relation" in _fields(exc)
-    case = filing.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
+    case = recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
     assert case.relation == "spouse" and case.worker_person_id is None
 
 
 def test_an_employer_draft_takes_its_own_organisation(sess, people):
-    case = filing.create_draft(sess, people.employer, applicant_kind="worker")
+    case = recognition.create_draft(sess, people.employer, applicant_kind="worker")
     assert case.applicant_kind.value == "employer"
     assert case.applicant_organisation_id == case.employer_organisation_id == people.employer.organisation_id
 
@@ -70,41 +71,41 @@ def test_staff_cannot_file(sess, people):
     from portal.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        filing.create_draft(sess, people.officer, applicant_kind="worker")
+        recognition.create_draft(sess, people.officer, applicant_kind="worker")
 
 
 # --- step 1: the worker ---------------------------------------------------------------------------
 
 
 def test_worker_step_checks_the_id_number_and_finds_the_shared_person(sess, people):
-    case = filing.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
-    with pytest.raises(filing.InvalidFields) as exc:
-        filing.save_worker(sess, people.relative, case.id, name="张伟", id_number="340104199003071234",
-                           today=D("2026-04-01"))
+    case = recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
+    with pytest.raises(InvalidFields) as exc:
+        recognition.save_worker(sess, people.relative, case.id, name="张伟", id_number="340104199003071234",
+                                today=D("2026-04-01"))
     assert _fields(exc)["id_number"] == "身份证号码校验位不正确"
-    with pytest.raises(filing.InvalidFields) as exc:
-        filing.save_worker(sess, people.relative, case.id, name="张三", id_number="340104199003071235",
-                           today=D("2026-04-01"))
+    with pytest.raises(InvalidFields) as exc:
+        recognition.save_worker(sess, people.relative, case.id, name="张三", id_number="340104199003071235",
+                                today=D("2026-04-01"))
     assert "姓名与该身份证号码已登记的姓名不一致" in _fields(exc)["name"]
-    filing.save_worker(sess, people.relative, case.id, name="张伟", id_number=" 340104199003071235 ",
-                       today=D("2026-04-01"))
+    recognition.save_worker(sess, people.relative, case.id, name="张伟", id_number=" 340104199003071235 ",
+                            today=D("2026-04-01"))
     assert case.worker_person_id == people.worker.person_id and "worker" in case.steps
 
 
 def test_a_new_worker_is_recorded_in_the_shared_person_table(sess, people):
     from tests.enrollment.conftest import make_id
 
-    case = filing.create_draft(sess, people.employer, applicant_kind="employer")
+    case = recognition.create_draft(sess, people.employer, applicant_kind="employer")
     new_id = make_id("19880512", 123)
-    filing.save_worker(sess, people.employer, case.id, name="钱进", id_number=new_id, today=D("2026-04-01"))
+    recognition.save_worker(sess, people.employer, case.id, name="钱进", id_number=new_id, today=D("2026-04-01"))
     assert case.worker.name == "钱进" and case.worker.id_number == new_id
 
 
 def test_a_relative_cannot_name_themself_as_the_injured_worker(sess, people):
-    case = filing.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
-    with pytest.raises(filing.InvalidFields) as exc:
-        filing.save_worker(sess, people.relative, case.id, name="李秀英", id_number="340202198506124528",
-                           today=D("2026-04-01"))
+    case = recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
+    with pytest.raises(InvalidFields) as exc:
+        recognition.save_worker(sess, people.relative, case.id, name="李秀英", id_number="340202198506124528",
+                                today=D("2026-04-01"))
     assert "本人申请" in _fields(exc)["id_number"]
 
 
@@ -112,19 +113,19 @@ def test_a_relative_cannot_name_themself_as_the_injured_worker(sess, people):
 
 
 def test_employer_step_validates_uscc_and_county_and_sets_the_city(sess, people):
-    case = filing.create_draft(sess, people.worker, applicant_kind="worker")
-    with pytest.raises(filing.InvalidFields) as exc:
-        filing.save_employer(sess, people.worker, case.id, uscc="91340100MA2N0A1B5X", name="某公司",
-                             county_code="320102")
+    case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
+    with pytest.raises(InvalidFields) as exc:
+        recognition.save_employer(sess, people.worker, case.id, uscc="91340100MA2N0A1B5X", name="某公司",
+                                  county_code="320102")
     errors = _fields(exc)
     assert errors["uscc"] == "统一社会信用代码校验位不正确"
     assert "不是安徽省的行政区划代码" in errors["county_code"]
-    with pytest.raises(filing.InvalidFields) as exc:
-        filing.save_employer(sess, people.worker, case.id, uscc=EMPLOYER_USCC, name="安徽皖建建设工程有限公司",
-                             county_code="340100")
+    with pytest.raises(InvalidFields) as exc:
+        recognition.save_employer(sess, people.worker, case.id, uscc=EMPLOYER_USCC, name="安徽皖建建设工程有限公司",
+                                  county_code="340100")
     assert "不是地市的代码" in _fields(exc)["county_code"]
-    filing.save_employer(sess, people.worker, case.id, uscc=EMPLOYER_USCC.lower(), name="安徽皖建建设工程有限公司",
-                         county_code="340104")
+    recognition.save_employer(sess, people.worker, case.id, uscc=EMPLOYER_USCC.lower(), name="安徽皖建建设工程有限公司",
+                              county_code="340104")
     assert case.employer_organisation_id == people.employer.organisation_id
     assert (case.county_code, case.city_code) == ("340104", "340100")
     assert "employer" in case.steps
@@ -133,22 +134,22 @@ def test_employer_step_validates_uscc_and_county_and_sets_the_city(sess, people)
 def test_an_unknown_employer_is_recorded_and_a_wuhu_county_sends_the_case_to_wuhu(sess, people):
     from tests.enrollment.conftest import make_uscc
 
-    case = filing.create_draft(sess, people.worker, applicant_kind="worker")
+    case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
     code = make_uscc(77)
-    filing.save_employer(sess, people.worker, case.id, uscc=code, name="芜湖某某物流有限公司", county_code="340202")
+    recognition.save_employer(sess, people.worker, case.id, uscc=code, name="芜湖某某物流有限公司", county_code="340202")
     assert case.employer.uscc == code and case.city_code == "340200" and case.unit_id is None
 
 
 def test_an_enrolled_employer_links_its_unit_and_its_county(sess, people):
-    from portal.enrollment import units
+    from portal.enrollment import service as units
     from tests.enrollment.conftest import UNIT_FIELDS
 
     unit = units.save_unit(sess, people.employer, **{**UNIT_FIELDS, "county_code": "340111"})
-    case = filing.create_draft(sess, people.employer, applicant_kind="employer")
+    case = recognition.create_draft(sess, people.employer, applicant_kind="employer")
     assert "employer" in case.steps and case.unit_id == unit.id and case.county_code == "340111"
-    worker_case = filing.create_draft(sess, people.worker, applicant_kind="worker")
-    filing.save_employer(sess, people.worker, worker_case.id, uscc=EMPLOYER_USCC, name="安徽皖建建设工程有限公司",
-                         county_code="")
+    worker_case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
+    recognition.save_employer(sess, people.worker, worker_case.id, uscc=EMPLOYER_USCC, name="安徽皖建建设工程有限公司",
+                              county_code="")
     assert worker_case.unit_id == unit.id and worker_case.county_code == "340111"
 
 
@@ -160,7 +161,7 @@ def _event(sess, actor, case, **overrides):
                   event_account="被钢管砸伤", injury="骨折", died=False, death_date=None, late_reason=None,
                   today=D("2026-04-01"), calendar=CAL)
     fields.update(overrides)
-    return filing.save_event(sess, actor, case.id, **fields)
+    return recognition.save_event(sess, actor, case.id, **fields)
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
@@ -173,33 +174,33 @@ def _event(sess, actor, case, **overrides):
     ({"event_account": "x" * 2001}, "event_account", "不能超过2000个字"),
 ])
 def test_event_step_refuses_bad_input_with_field_messages(sess, people, overrides, field, message):
-    case = filing.create_draft(sess, people.worker, applicant_kind="worker")
-    with pytest.raises(filing.InvalidFields) as exc:
+    case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
+    with pytest.raises(InvalidFields) as exc:
         _event(sess, people.worker, case, **overrides)
     assert message in _fields(exc)[field]
     assert "event" not in case.steps
 
 
 def test_a_death_is_for_relatives_and_employers_and_not_before_the_event(sess, people):
-    own = filing.create_draft(sess, people.worker, applicant_kind="worker")
-    with pytest.raises(filing.InvalidFields) as exc:
+    own = recognition.create_draft(sess, people.worker, applicant_kind="worker")
+    with pytest.raises(InvalidFields) as exc:
         _event(sess, people.worker, own, died=True, death_date=D("2026-03-21"))
     assert "近亲属或用人单位申请" in _fields(exc)["died"]
-    case = filing.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
-    with pytest.raises(filing.InvalidFields) as exc:
+    case = recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
+    with pytest.raises(InvalidFields) as exc:
         _event(sess, people.relative, case, died=True, death_date=D("2026-03-19"))
     assert "不能早于事故伤害" in _fields(exc)["death_date"]
-    with pytest.raises(filing.InvalidFields) as exc:
+    with pytest.raises(InvalidFields) as exc:
         _event(sess, people.relative, case, died=True, death_date=None)
     assert _fields(exc)["death_date"] == "请填写死亡日期"
     _event(sess, people.relative, case, died=True, death_date=D("2026-03-21"))
     assert case.died and case.death_date == D("2026-03-21")
-    kinds = [r.kind for r in filing.required_rules(case)]
+    kinds = [r.kind for r in recognition.required_rules(case)]
     assert "death_certificate" in kinds and "kinship_proof" in kinds
 
 
 def test_injury_text_is_encrypted_at_rest(sess, people):
-    case = filing.create_draft(sess, people.worker, applicant_kind="worker")
+    case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
     _event(sess, people.worker, case, injury="右手食指骨折")
     sess.flush()
     from sqlalchemy import text
@@ -218,14 +219,14 @@ def test_injury_text_is_encrypted_at_rest(sess, people):
     ("2025-09-05", "2025-10-10", True),
 ])
 def test_employer_window_is_30_days_with_the_holiday_shift(event, today, late):
-    window = filing.filing_window("employer", "accident", D(event), calendar=CAL, today=D(today))
+    window = recognition.filing_window("employer", "accident", D(event), calendar=CAL, today=D(today))
     assert window.late is late
     assert window.statement.startswith("用人单位应当自事故伤害发生之日起30日内提出工伤认定申请")
     assert "《工伤保险条例》第十七条第一款" in window.source
 
 
 def test_the_holiday_shift_is_explained():
-    window = filing.filing_window("employer", "accident", D("2025-09-05"), calendar=CAL, today=D("2025-09-10"))
+    window = recognition.filing_window("employer", "accident", D("2025-09-05"), calendar=CAL, today=D("2025-09-10"))
     assert window.due_date == D("2025-10-09") and window.nominal_due == D("2025-10-05")
     assert "至2025年10月9日" in window.statement
     assert "顺延" in window.explanation
@@ -233,20 +234,20 @@ def test_the_holiday_shift_is_explained():
 
 @pytest.mark.parametrize(("today", "late"), [("2026-03-10", False), ("2026-03-11", True)])
 def test_worker_window_is_one_year(today, late):
-    window = filing.filing_window("worker", "disease", D("2025-03-10"), calendar=CAL, today=D(today))
+    window = recognition.filing_window("worker", "disease", D("2025-03-10"), calendar=CAL, today=D(today))
     assert window.late is late
     assert window.statement == "职工或者其近亲属应当自被诊断、鉴定为职业病之日起1年内提出工伤认定申请（至2026年3月10日）"
 
 
 def test_a_window_ending_in_a_year_without_calendar_data_is_not_late_before_its_nominal_end():
-    window = filing.filing_window("worker", "accident", D("2026-06-01"), calendar=CAL, today=D("2026-06-02"))
+    window = recognition.filing_window("worker", "accident", D("2026-06-01"), calendar=CAL, today=D("2026-06-02"))
     assert window.late is False and window.due_date is None
     assert "2027年6月1日" in window.statement
 
 
 def test_a_late_worker_needs_a_reason_for_the_lost_time(sess, people):
-    case = filing.create_draft(sess, people.worker, applicant_kind="worker")
-    with pytest.raises(filing.InvalidFields) as exc:
+    case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
+    with pytest.raises(InvalidFields) as exc:
         _event(sess, people.worker, case, event_date=D("2025-03-10"), today=D("2026-03-11"))
     assert "超过一年申请时限" in _fields(exc)["late_reason"]
     window = _event(sess, people.worker, case, event_date=D("2025-03-10"), today=D("2026-03-11"),
@@ -277,7 +278,7 @@ def test_the_window_is_checked_again_on_the_day_of_submission(sess, people, file
 def test_a_worker_late_on_the_day_of_submission_without_a_reason_is_stopped(sess, people, files_dir):
     case = fill_draft(sess, people.worker, files_dir=files_dir, today=D("2026-03-10"), event_date=D("2025-03-10"))
     assert not case.late
-    with pytest.raises(filing.IncompleteFiling) as exc:
+    with pytest.raises(recognition.IncompleteFiling) as exc:
         _submit(sess, people.worker, case, files_dir, D("2026-03-11"))
     assert any("耽误的原因" in p for p in exc.value.problems)
     assert case.status is CaseStatus.DRAFT
@@ -287,15 +288,15 @@ def test_a_worker_late_on_the_day_of_submission_without_a_reason_is_stopped(sess
 
 
 def test_missing_steps_and_materials_are_listed(sess, people, files_dir):
-    case = filing.create_draft(sess, people.worker, applicant_kind="worker")
-    with pytest.raises(filing.IncompleteFiling) as exc:
+    case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
+    with pytest.raises(recognition.IncompleteFiling) as exc:
         _submit(sess, people.worker, case, files_dir, D("2026-04-01"))
     problems = exc.value.problems
     assert "请填写“用人单位”" in problems and "请填写“事故伤害或职业病情况”" in problems
     case = fill_draft(sess, people.worker, files_dir=files_dir, today=D("2026-04-01"), materials=False)
-    filing.add_material(sess, people.worker, case.id, kind="labour_relation", data=samples.pdf(),
-                        filename="劳动合同.pdf", files_dir=files_dir)
-    with pytest.raises(filing.IncompleteFiling) as exc:
+    recognition.add_material(sess, people.worker, case.id, kind="labour_relation", data=samples.pdf(),
+                             filename="劳动合同.pdf", files_dir=files_dir)
+    with pytest.raises(recognition.IncompleteFiling) as exc:
         _submit(sess, people.worker, case, files_dir, D("2026-04-01"))
     assert exc.value.problems == ["请上传“医疗诊断证明”", "请上传“受伤害职工的身份证明”"]
     assert sess.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)) == 0
@@ -306,43 +307,43 @@ def test_an_upload_of_the_wrong_type_is_refused_in_chinese(sess, people, files_d
 
     case = fill_draft(sess, people.worker, files_dir=files_dir, today=D("2026-04-01"), materials=False)
     with pytest.raises(UserInputError) as exc:
-        filing.add_material(sess, people.worker, case.id, kind="id_card", data=b"GIF89a....", filename="x.gif",
-                            files_dir=files_dir)
+        recognition.add_material(sess, people.worker, case.id, kind="id_card", data=b"GIF89a....", filename="x.gif",
+                                 files_dir=files_dir)
     assert "PDF" in exc.value.message
-    with pytest.raises(filing.InvalidFields):
-        filing.add_material(sess, people.worker, case.id, kind="receipt", data=samples.png(), filename="x.png",
-                            files_dir=files_dir)
+    with pytest.raises(InvalidFields):
+        recognition.add_material(sess, people.worker, case.id, kind="receipt", data=samples.png(), filename="x.png",
+                                 files_dir=files_dir)
 
 
 def test_documents_held_for_the_worker_are_offered_and_reused_without_a_new_upload(sess, people, files_dir):
     held = materials.store_upload(sess, people.worker, data=samples.png(), filename="身份证.png", kind="id_card",
                                   person_id=people.worker.person_id, files_dir=files_dir)
     case = fill_draft(sess, people.worker, files_dir=files_dir, today=D("2026-04-01"), materials=False)
-    slots = {s.kind: s for s in filing.material_slots(sess, people.worker, case)}
+    slots = {s.kind: s for s in recognition.material_slots(sess, people.worker, case)}
     assert [f.id for f in slots["id_card"].reusable] == [held.id]
     before = sess.scalar(select(func.count()).select_from(materials.StoredFile))
-    material = filing.reuse_material(sess, people.worker, case.id, stored_file_id=held.id)
+    material = recognition.reuse_material(sess, people.worker, case.id, stored_file_id=held.id)
     assert material.reused and material.stored_file_id == held.id and material.kind == "id_card"
     assert sess.scalar(select(func.count()).select_from(materials.StoredFile)) == before
-    slots = {s.kind: s for s in filing.material_slots(sess, people.worker, case)}
+    slots = {s.kind: s for s in recognition.material_slots(sess, people.worker, case)}
     assert slots["id_card"].done and not slots["id_card"].reusable
     # someone who may not read the document (a relative filing for the same worker) is neither
     # offered it nor may take it
-    other = filing.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
-    filing.save_worker(sess, people.relative, other.id, name="张伟", id_number="340104199003071235",
-                       today=D("2026-04-01"))
-    assert all(not s.reusable for s in filing.material_slots(sess, people.relative, other))
+    other = recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
+    recognition.save_worker(sess, people.relative, other.id, name="张伟", id_number="340104199003071235",
+                            today=D("2026-04-01"))
+    assert all(not s.reusable for s in recognition.material_slots(sess, people.relative, other))
     from portal.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
-        filing.reuse_material(sess, people.relative, other.id, stored_file_id=held.id)
+        recognition.reuse_material(sess, people.relative, other.id, stored_file_id=held.id)
 
 
 def test_removing_a_file_reopens_the_materials_step(sess, people, files_dir):
     case = fill_draft(sess, people.worker, files_dir=files_dir, today=D("2026-04-01"))
     assert "materials" in case.steps
     material = sess.execute(select(CaseMaterial).where(CaseMaterial.case_id == case.id)).scalars().first()
-    filing.remove_material(sess, people.worker, case.id, material.id)
+    recognition.remove_material(sess, people.worker, case.id, material.id)
     assert "materials" not in case.steps
 
 
@@ -356,18 +357,18 @@ def test_submission_gives_a_reference_a_receipt_and_one_event(sess, people, file
     assert case.reference == f"RD-340100-2026-{case.id:06d}"
     assert case.received_on == D("2026-04-01") and case.submitted_at == NOW
     assert case.receipt_file_id is not None
-    with pytest.raises(filing.AlreadySubmitted):
+    with pytest.raises(recognition.AlreadySubmitted):
         _submit(sess, people.worker, case, files_dir, D("2026-04-01"))
     assert sess.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.case_id == case.id)) == 1
-    with pytest.raises(filing.AlreadySubmitted):
-        filing.save_event(sess, people.worker, case.id, event_kind="accident", event_date=D("2026-04-01"),
-                          event_time=None, event_place="x", event_account="x", injury="x", today=D("2026-04-01"),
-                          calendar=CAL)
+    with pytest.raises(recognition.AlreadySubmitted):
+        recognition.save_event(sess, people.worker, case.id, event_kind="accident", event_date=D("2026-04-01"),
+                               event_time=None, event_place="x", event_account="x", injury="x", today=D("2026-04-01"),
+                               calendar=CAL)
 
 
 def test_only_the_applicants_account_submits(sess, people, files_dir):
     case = fill_draft(sess, people.relative, kind="relative", files_dir=files_dir, today=D("2026-04-01"))
-    from portal.recognition.cases import CaseNotFound
+    from portal.recognition.service import CaseNotFound
 
     with pytest.raises(CaseNotFound):
         _submit(sess, people.worker, case, files_dir, D("2026-04-01"))
@@ -400,9 +401,9 @@ def test_the_receipt_lists_every_file_with_its_sha256_in_cjk_fonts(sess, people,
 
 def test_a_draft_can_be_discarded_but_not_a_submitted_case(sess, people, files_dir):
     case = fill_draft(sess, people.worker, files_dir=files_dir, today=D("2026-04-01"), materials=False)
-    filing.discard_draft(sess, people.worker, case.id)
+    recognition.discard_draft(sess, people.worker, case.id)
     assert sess.get(RecognitionCase, case.id) is None
     case = fill_draft(sess, people.worker, files_dir=files_dir, today=D("2026-04-01"))
     _submit(sess, people.worker, case, files_dir, D("2026-04-01"))
-    with pytest.raises(filing.AlreadySubmitted):
-        filing.discard_draft(sess, people.worker, case.id)
+    with pytest.raises(recognition.AlreadySubmitted):
+        recognition.discard_draft(sess, people.worker, case.id)

@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from portal.recognition import handling
-from portal.recognition.cases import next_document_number
+from portal.recognition import service as recognition
+from portal.recognition.service.cases import next_document_number
 from tests.recognition import factories
 from tests.recognition.factories import accepted_case, submitted_case
 
@@ -66,5 +66,5 @@ def test_numbers_run_per_city_year_and_kind_through_the_services(sess, people, f
 
 def test_a_wuhu_case_is_numbered_in_wuhu(sess, people, files_dir):
     case = submitted_case(sess, people, city_code="340200", received_on=date(2025, 12, 30))
-    handling.accept_case(sess, people.wuhu_officer, case.id, files_dir=files_dir, on=date(2025, 12, 31))
+    recognition.accept_case(sess, people.wuhu_officer, case.id, files_dir=files_dir, on=date(2025, 12, 31))
     assert case.acceptance_number == "芜湖人社工伤受字〔2025〕1号"

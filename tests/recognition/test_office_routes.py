@@ -226,3 +226,23 @@ def test_the_provincial_overview_and_a_citys_list(app, client, login_as, people)
     officer = app.test_client()
     login_as(officer, "officer")
     assert officer.get("/recognition/office/overview").status_code == 403
+
+
+def _audited(app, action: str, case_id: int) -> int:
+    from portal.audit.models import AuditEvent
+
+    with app.extensions["portal.database"].sessions() as s:
+        return s.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == action, AuditEvent.object_id == str(case_id))).scalar_one()
+
+
+def test_the_read_of_medical_data_stays_audited_when_an_action_is_refused(app, client, login_as, csrf_token,
+                                                                          people):
+    case_id = _make(app, people)
+    login_as(client, "officer")
+    r = _post(client, csrf_token, f"/recognition/office/cases/{case_id}/accept", simplified="yes",
+              simplified_reason="")
+    assert r.status_code == 422 and "左手食指近节指骨骨折" in r.get_data(as_text=True)
+    # the page shown again with the 422 read medical data: its audit row is kept
+    assert _audited(app, "recognition.read_medical_data", case_id) == 1
+    assert _case(app, case_id).status is CaseStatus.SUBMITTED

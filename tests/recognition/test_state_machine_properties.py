@@ -1,6 +1,6 @@
 """Property tests of the recognition procedure (both databases): random sequences of actions by
 random actors, run through the REAL services (the office's ``handling``, the applicant's
-``applicant.supply`` / ``withdraw``), each step in its own savepoint as a request would be in its
+``recognition.supply`` / ``withdraw``), each step in its own savepoint as a request would be in its
 own transaction. After every step:
 
   - the status is exactly what the transition table predicts (a refused step changes nothing);
@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from portal.errors import DomainError
-from portal.recognition import applicant, handling, states
+from portal.recognition import service as recognition
+from portal.recognition.models import CaseAction as A
 from portal.recognition.models import CaseEvent, CaseStatus, RecognitionCase
-from portal.recognition.states import TRANSITIONS
-from portal.recognition.states import CaseAction as A
+from portal.recognition.service import TRANSITIONS
 from tests.recognition import factories
 from tests.recognition.factories import submitted_case, supply_everything
 
@@ -57,7 +57,7 @@ def _predict(status: CaseStatus, supplement_requested: bool, step: str, actor_ke
     target = TRANSITIONS.get((status, action))
     if target is None or (action is A.REQUEST_SUPPLEMENT and supplement_requested):
         return None
-    if action in states.APPLICANT_ACTIONS:
+    if action in recognition.APPLICANT_ACTIONS:
         return target if actor_key == "applicant" else None
     return target if office else None
 
@@ -66,23 +66,23 @@ def _run(sess, people, files_dir, case_id: int, step: str, actor_key: str, on: d
     actor = _actor(people, actor_key)
     match step:
         case "request_supplement":
-            handling.request_supplement(sess, actor, case_id, files_dir=files_dir, on=on, items=[
-                handling.SupplementRequest("labour_relation", "请提供劳动合同")])
+            recognition.request_supplement(sess, actor, case_id, files_dir=files_dir, on=on, items=[
+                recognition.SupplementRequest("labour_relation", "请提供劳动合同")])
         case "accept":
-            handling.accept_case(sess, actor, case_id, files_dir=files_dir, on=on)
+            recognition.accept_case(sess, actor, case_id, files_dir=files_dir, on=on)
         case "refuse":
-            handling.refuse_case(sess, actor, case_id, reasons="不属于本部门管辖", files_dir=files_dir, on=on)
+            recognition.refuse_case(sess, actor, case_id, reasons="不属于本部门管辖", files_dir=files_dir, on=on)
         case "suspend":
-            handling.suspend_case(sess, actor, case_id, reason="待仲裁裁决", files_dir=files_dir, on=on)
+            recognition.suspend_case(sess, actor, case_id, reason="待仲裁裁决", files_dir=files_dir, on=on)
         case "resume":
-            handling.resume_case(sess, actor, case_id, note="仲裁裁决书已生效", on=on)
+            recognition.resume_case(sess, actor, case_id, note="仲裁裁决书已生效", on=on)
         case "decide":
-            handling.decide_case(sess, actor, case_id, outcome="recognised", ground_code="r14_1",
-                                 reasoning="因工作原因受到事故伤害。", files_dir=files_dir, on=on)
+            recognition.decide_case(sess, actor, case_id, outcome="recognised", ground_code="r14_1",
+                                    reasoning="因工作原因受到事故伤害。", files_dir=files_dir, on=on)
         case "serve":
-            handling.serve_case(sess, actor, case_id, on=on)
+            recognition.serve_case(sess, actor, case_id, on=on)
         case "note":
-            handling.add_note(sess, actor, case_id, kind="note", text="调查记录")
+            recognition.add_note(sess, actor, case_id, kind="note", text="调查记录")
         case "supply":
             case = sess.get(RecognitionCase, case_id)
             if actor_key == "applicant" and case.status is CaseStatus.AWAITING_SUPPLEMENT:
@@ -90,9 +90,9 @@ def _run(sess, people, files_dir, case_id: int, step: str, actor_key: str, on: d
             else:
                 from datetime import datetime, timezone
 
-                applicant.supply(sess, actor, case_id, today=on, now=datetime.now(timezone.utc))
+                recognition.supply(sess, actor, case_id, today=on, now=datetime.now(timezone.utc))
         case "withdraw":
-            applicant.withdraw(sess, actor, case_id, reason=None, today=on)
+            recognition.withdraw(sess, actor, case_id, reason=None, today=on)
 
 
 def _check_timeline(sess, case_id: int) -> list[CaseEvent]:
@@ -173,4 +173,4 @@ def test_every_status_the_table_names_is_a_known_status_and_closed_ones_lead_now
         assert not source.is_closed
     for status in CaseStatus:
         if status.is_closed:
-            assert states.allowed_actions(status) == []
+            assert recognition.allowed_actions(status) == []

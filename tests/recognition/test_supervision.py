@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from portal.recognition import handling, supervision
+from portal.recognition import service as recognition
 from portal.recognition.models import Urge
 from portal.regions import province
 from tests.recognition import factories
@@ -32,18 +32,18 @@ def cases(sess, people, files_dir):
         "wuhu": submitted_case(sess, people, received_on=date(2025, 9, 2), city_code=WUHU),
         "served": accepted_case(sess, people, files_dir, received_on=date(2025, 9, 2)),
     }
-    handling.suspend_case(sess, people.officer, made["suspended"].id, reason="待仲裁裁决", files_dir=files_dir,
-                          on=date(2025, 9, 30))
-    handling.decide_case(sess, people.officer, made["served"].id, outcome="recognised", ground_code="r14_1",
-                         reasoning="事实清楚。", files_dir=files_dir, on=date(2025, 9, 5))
-    handling.serve_case(sess, people.officer, made["served"].id, on=date(2025, 9, 6))
+    recognition.suspend_case(sess, people.officer, made["suspended"].id, reason="待仲裁裁决", files_dir=files_dir,
+                             on=date(2025, 9, 30))
+    recognition.decide_case(sess, people.officer, made["served"].id, outcome="recognised", ground_code="r14_1",
+                            reasoning="事实清楚。", files_dir=files_dir, on=date(2025, 9, 5))
+    recognition.serve_case(sess, people.officer, made["served"].id, on=date(2025, 9, 6))
     sess.add(Urge(case_id=made["overdue"].id, by_account_id=people.employer.account_id, text="请尽快审查。"))
     sess.flush()
     return made
 
 
 def test_the_queue_puts_overdue_first_then_by_due_date(sess, people, cases):
-    page = handling.list_queue(sess, people.officer, today=TODAY)
+    page = recognition.list_queue(sess, people.officer, today=TODAY)
     refs = [row.case.id for row in page.rows]
     assert refs == [cases["overdue"].id, cases["near"].id, cases["ok"].id, cases["suspended"].id]
     first = page.rows[0]
@@ -54,7 +54,7 @@ def test_the_queue_puts_overdue_first_then_by_due_date(sess, people, cases):
 
 def test_queue_filters(sess, people, cases):
     def ids(**kw):
-        return [r.case.id for r in handling.list_queue(sess, people.officer, today=TODAY, **kw).rows]
+        return [r.case.id for r in recognition.list_queue(sess, people.officer, today=TODAY, **kw).rows]
 
     assert ids(clock="overdue") == [cases["overdue"].id]
     assert ids(clock="near") == [cases["near"].id]
@@ -65,36 +65,36 @@ def test_queue_filters(sess, people, cases):
     assert ids(q=cases["near"].reference[-6:].lower()) == [cases["near"].id]
     assert ids(q="no-such") == []
     # paging
-    page = handling.list_queue(sess, people.officer, today=TODAY, per_page=3, page=2)
+    page = recognition.list_queue(sess, people.officer, today=TODAY, per_page=3, page=2)
     assert (page.total, page.pages, page.page, len(page.rows)) == (4, 2, 2, 1)
 
 
 def test_the_city_officer_sees_only_their_city_and_the_province_all(sess, people, cases):
-    officer_ids = {r.case.id for r in handling.queue_rows(sess, people.officer, status="all", today=TODAY)}
+    officer_ids = {r.case.id for r in recognition.queue_rows(sess, people.officer, status="all", today=TODAY)}
     assert cases["wuhu"].id not in officer_ids and cases["overdue"].id in officer_ids
-    province_ids = {r.case.id for r in handling.queue_rows(sess, people.province, status="all", today=TODAY)}
+    province_ids = {r.case.id for r in recognition.queue_rows(sess, people.province, status="all", today=TODAY)}
     assert province_ids == {c.id for c in cases.values()}
-    wuhu_only = handling.list_queue(sess, people.province, city_code=WUHU, today=TODAY)
+    wuhu_only = recognition.list_queue(sess, people.province, city_code=WUHU, today=TODAY)
     assert [r.case.id for r in wuhu_only.rows] == [cases["wuhu"].id]
-    assert handling.list_queue(sess, people.wuhu_officer, today=TODAY).total == 1
+    assert recognition.list_queue(sess, people.wuhu_officer, today=TODAY).total == 1
 
 
 def test_the_overview_counts_every_city(sess, people, cases):
-    rows = supervision.city_overview(sess, people.province, today=TODAY)
+    rows = recognition.city_overview(sess, people.province, today=TODAY)
     assert [r.code for r in rows] == [c.code for c in province().cities] and len(rows) == 16
     by_code = {r.code: r for r in rows}
     hefei, wuhu = by_code["340100"], by_code[WUHU]
     assert (hefei.open, hefei.near, hefei.overdue, hefei.suspended, hefei.open_urges) == (4, 1, 1, 1, 1)
     assert (wuhu.open, wuhu.near, wuhu.overdue, wuhu.suspended, wuhu.open_urges) == (1, 0, 1, 0, 0)
     assert all(r.open == 0 for code, r in by_code.items() if code not in ("340100", WUHU))
-    total = supervision.totals(rows)
+    total = recognition.overview_totals(rows)
     assert (total.open, total.overdue, total.near) == (5, 2, 1)
     # a city officer calling it sees only their own city's cases
-    mine = {r.code: r for r in supervision.city_overview(sess, people.officer, today=TODAY)}
+    mine = {r.code: r for r in recognition.city_overview(sess, people.officer, today=TODAY)}
     assert mine[WUHU].open == 0 and mine["340100"].open == 4
 
 
 def test_one_citys_due_cases(sess, people, cases):
-    rows = supervision.due_cases(sess, people.province, "340100", today=TODAY)
+    rows = recognition.due_cases(sess, people.province, "340100", today=TODAY)
     assert [r.case.id for r in rows] == [cases["overdue"].id, cases["near"].id]
-    assert [r.case.id for r in supervision.due_cases(sess, people.province, WUHU, today=TODAY)] == [cases["wuhu"].id]
+    assert [r.case.id for r in recognition.due_cases(sess, people.province, WUHU, today=TODAY)] == [cases["wuhu"].id]

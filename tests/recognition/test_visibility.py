@@ -5,13 +5,9 @@ from datetime import date
 import pytest
 
 from portal.errors import NotFoundError
-from portal.recognition.cases import (
-    load_case,
-    may_see_medical,
-    next_document_number,
-    visible_cases,
-)
 from portal.recognition.models import ApplicantKind, CaseStatus, RecognitionCase
+from portal.recognition.service import load_case, may_see_medical, visible_cases
+from portal.recognition.service.cases import next_document_number
 
 
 def _ids(sess, actor):

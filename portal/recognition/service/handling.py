@@ -3,8 +3,8 @@ request for missing material, acceptance or refusal, investigation notes, suspen
 resumption, the decision, its service, and written answers to 催办.
 
 Plain Python, no Flask. Every action locks the case row first (:func:`cases.lock_case`), checks
-the move with :mod:`portal.recognition.states` BEFORE it numbers or renders any document, sets
-the case's fields and documents, and only then calls :func:`states.apply` (which writes the
+the move with :func:`states.check_move` BEFORE it numbers or renders any document, sets the
+case's fields and documents, and only then calls :func:`states.apply` (which writes the
 timeline, the audit row, the provincial platform report and the inbox notices that read those
 fields). A second click on the same action finds the status already moved and gets
 :class:`states.IllegalTransition` (409, Chinese message): nothing is done twice.
@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -36,23 +35,15 @@ from sqlalchemy.orm import Session, selectinload
 from portal.accounts.models import Account, AccountKind
 from portal.audit import service as audit
 from portal.auth.roles import Actor
-from portal.clocks import deadlines as dl
-from portal.clocks.calendar import CalendarUnknown, WorkCalendar
-from portal.clocks.service import work_calendar
-from portal.db import utcnow
-from portal.errors import ConflictError, NotFoundError, PermissionDenied, UserInputError
-from portal.materials.kinds import material_kinds
+from portal.clocks import service as clocks
+from portal.db import independent_transaction, utcnow
+from portal.errors import ConflictError, InvalidFields, NotFoundError, PermissionDenied
+from portal.localtime import local_today
+from portal.materials import service as materials
 from portal.materials.models import StoredFile
 from portal.paging import Paged, page_count
-from portal.recognition import (
-    access,  # noqa: F401  (registers who may read a case's files)
-    documents,
-    policy,
-    states,
-)
-from portal.recognition import cases as case_repo
-from portal.recognition import clock as case_clock_module
 from portal.recognition.models import (
+    CaseAction,
     CaseMaterial,
     CasePause,
     CaseStatus,
@@ -63,9 +54,12 @@ from portal.recognition.models import (
     SupplementItem,
     Urge,
 )
-from portal.recognition.states import CaseAction as A
+from portal.recognition.service import cases as case_repo
+from portal.recognition.service import clock as case_clock_module
+from portal.recognition.service import documents, notices, policy, states
+from portal.recognition.service.cases import INVALID_FIELDS, OFFICE_ROLES, actor_office
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+A = CaseAction
 
 #: CaseMaterial kinds of the notices the office issues (the applicant side lists them apart)
 SUPPLEMENT_NOTICE, SUSPENSION_NOTICE = "supplement_notice", "suspension_notice"
@@ -79,27 +73,12 @@ SUPPLEMENT_ITEMS_MAX, ITEM_MAX = 20, 500
 REASON_MAX, REASONS_MAX, NOTE_MAX, REASONING_MAX, ANSWER_MAX = 500, 2000, 5000, 5000, 1000
 
 
-class InvalidFields(UserInputError):
-    """Input the office must correct; ``errors`` maps form field names to Chinese messages."""
-
-    code = "recognition_invalid_fields"
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
-
-
 class UrgeNotFound(NotFoundError):
     code = "recognition_urge_not_found"
 
 
 class UrgeAlreadyAnswered(ConflictError):
     code = "recognition_urge_answered"
-
-
-def local_today() -> date:
-    """Today in Beijing: every date the office records is a local date."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -109,15 +88,15 @@ def _text(value: str | None, field_name: str, what: str, limit: int, *, required
     value = (value or "").strip()
     if not value:
         if required:
-            raise InvalidFields({field_name: f"请填写{what}"})
+            raise InvalidFields({field_name: f"请填写{what}"}, code=INVALID_FIELDS)
         return None
     if len(value) > limit:
-        raise InvalidFields({field_name: f"{what}不能超过{limit}个字"})
+        raise InvalidFields({field_name: f"{what}不能超过{limit}个字"}, code=INVALID_FIELDS)
     return value
 
 
 def _require_office(actor: Actor) -> None:
-    if actor.role not in states.OFFICE_ROLES:
+    if actor.role not in OFFICE_ROLES:
         raise PermissionDenied("只有工伤认定人员可以办理此事项")
 
 
@@ -126,15 +105,12 @@ def _begin(sess: Session, actor: Actor, case_id: int, action: A) -> RecognitionC
     take ``action`` now (the same checks :func:`states.apply` repeats)."""
     _require_office(actor)
     case = case_repo.lock_case(sess, actor, case_id)
-    states.next_status(case, action)
-    states.check_actor(actor, case, action)
+    states.check_move(actor, case, action)
     return case
 
 
 def _store_pdf(sess: Session, actor: Actor, case: RecognitionCase, data: bytes, filename: str,
                files_dir: Path) -> StoredFile:
-    from portal.materials import service as materials
-
     return materials.store_generated(
         sess, actor, data=data, filename=filename, kind="decision", person_id=case.worker_person_id,
         organisation_id=case.employer_organisation_id, files_dir=files_dir, medical=False)
@@ -160,7 +136,7 @@ def supplement_kind_choices(case: RecognitionCase) -> list[tuple[str, str, str]]
     return [(m.kind, m.label, m.hint) for m in rules]
 
 
-def review_deadline(case: RecognitionCase, calendar: WorkCalendar) -> dl.Deadline | None:
+def review_deadline(case: RecognitionCase, calendar: clocks.WorkCalendar) -> clocks.Deadline | None:
     """The review clock running on a submitted case (material_review, or supplement_review)."""
     if case.status is not CaseStatus.SUBMITTED:
         return None
@@ -174,22 +150,22 @@ def request_supplement(sess: Session, actor: Actor, case_id: int, *, items: Sequ
     补正材料通知书 and moves the case to awaiting_supplement. Only once per case."""
     on = on or local_today()
     case = _begin(sess, actor, case_id, A.REQUEST_SUPPLEMENT)
-    known = {k.code for k in material_kinds()} | {OTHER_ITEM}
+    known = {k.code for k in materials.material_kinds()} | {OTHER_ITEM}
     cleaned: list[SupplementRequest] = []
     for n, item in enumerate(items):
         if item.kind not in known:
-            raise InvalidFields({"items": "补正材料的种类不正确"})
+            raise InvalidFields({"items": "补正材料的种类不正确"}, code=INVALID_FIELDS)
         text = _text(item.description, "items", f"第{n + 1}项补正材料的具体要求", ITEM_MAX)
         cleaned.append(SupplementRequest(item.kind, text))
     if not cleaned:
-        raise InvalidFields({"items": "请至少列出一项需要补正的材料，并写明具体要求"})
+        raise InvalidFields({"items": "请至少列出一项需要补正的材料，并写明具体要求"}, code=INVALID_FIELDS)
     if len(cleaned) > SUPPLEMENT_ITEMS_MAX:
-        raise InvalidFields({"items": f"补正清单不能超过{SUPPLEMENT_ITEMS_MAX}项"})
+        raise InvalidFields({"items": f"补正清单不能超过{SUPPLEMENT_ITEMS_MAX}项"}, code=INVALID_FIELDS)
 
-    calendar = work_calendar(sess)
+    calendar = clocks.work_calendar(sess)
     try:
         running = review_deadline(case, calendar)
-    except CalendarUnknown:
+    except clocks.CalendarUnknown:
         running = None
     number = case_repo.next_document_number(sess, case.city_code, _year(on), "supplement")
     rows = [SupplementItem(case_id=case.id, kind=i.kind, description=i.description) for i in cleaned]
@@ -228,7 +204,7 @@ def accept_case(sess: Session, actor: Actor, case_id: int, *, simplified: bool =
     case.accepted_on = on
     number = case_repo.next_document_number(sess, case.city_code, _year(on), "acceptance")
     case.acceptance_number = number
-    pdf = documents.acceptance_pdf(case, number=number, on=on, calendar=work_calendar(sess))
+    pdf = documents.acceptance_pdf(case, number=number, on=on, calendar=clocks.work_calendar(sess))
     stored = _store_pdf(sess, actor, case, pdf, f"工伤认定申请受理决定书-{case.reference}.pdf", files_dir)
     case.acceptance_file_id = stored.id
     sess.flush()
@@ -272,13 +248,13 @@ def add_note(sess: Session, actor: Actor, case_id: int, *, kind: str, text: str,
     if not actor.can_see_city(case.city_code):
         raise PermissionDenied("只有本案管辖地市的工伤认定人员可以办理此事项")
     if kind not in NOTE_KINDS:
-        raise InvalidFields({"kind": "记录类别不正确"})
+        raise InvalidFields({"kind": "记录类别不正确"}, code=INVALID_FIELDS)
     if case.status not in (CaseStatus.ACCEPTED, CaseStatus.SUSPENDED):
         raise states.IllegalTransition(f"该案件当前状态为“{case.status.label}”，不能记录{NOTE_KINDS[kind]}；"
                                        "受理后才能记录调查核实情况")
     text = _text(text, "text", NOTE_KINDS[kind], NOTE_MAX)
     note = InvestigationNote(case_id=case.id, kind=kind, text=text, at=now or utcnow(),
-                             by_account_id=actor.account_id, by_office=states.actor_office(actor, case))
+                             by_account_id=actor.account_id, by_office=actor_office(actor, case))
     sess.add(note)
     sess.flush()
     audit.record(sess, actor, "recognition.note", object_type="recognition_case", object_id=str(case.id),
@@ -301,7 +277,7 @@ def suspend_case(sess: Session, actor: Actor, case_id: int, *, reason: str, file
     case = _begin(sess, actor, case_id, A.SUSPEND)
     reason = _text(reason, "reason", "中止的理由", REASON_MAX)
     if case.accepted_on is not None and on < case.accepted_on:
-        raise InvalidFields({"reason": "中止日期不能早于受理日期"})
+        raise InvalidFields({"reason": "中止日期不能早于受理日期"}, code=INVALID_FIELDS)
     pause = CasePause(case_id=case.id, kind=PauseKind.SUSPENSION, started_on=on, reason=reason)
     sess.add(pause)
     number = case_repo.next_document_number(sess, case.city_code, _year(on), "suspension")
@@ -327,7 +303,7 @@ def resume_case(sess: Session, actor: Actor, case_id: int, *, note: str,
     pause = open_suspension(case)
     if pause is not None:
         if on < pause.started_on:
-            raise InvalidFields({"note": "恢复日期不能早于中止日期"})
+            raise InvalidFields({"note": "恢复日期不能早于中止日期"}, code=INVALID_FIELDS)
         if on == pause.started_on:
             # resumed the day it was suspended: not one day stood still
             case.pauses.remove(pause)
@@ -370,7 +346,7 @@ def decide_case(sess: Session, actor: Actor, case_id: int, *, outcome: str, grou
     elif len(text) > REASONING_MAX:
         errors["reasoning"] = f"认定的事实和理由不能超过{REASONING_MAX}个字"
     if errors:
-        raise InvalidFields(errors)
+        raise InvalidFields(errors, code=INVALID_FIELDS)
     assert chosen is not None and ground is not None
     case.outcome = chosen
     case.ground_code = ground.code
@@ -414,7 +390,6 @@ PARTY_LABELS = {"applicant": "申请人", "worker": "受伤害职工", "employer
 def delivery_records(sess: Session, case: RecognitionCase) -> list[Delivery]:
     """送达记录 of the decision: for each party, when it reached the inbox and was first read."""
     from portal.inbox import service as inbox
-    from portal.recognition import notices
 
     rows = []
     for party in notices.parties(case):
@@ -442,6 +417,14 @@ def _party_name(sess: Session, person_id: int | None, organisation_id: int | Non
 # --- 催办答复 --------------------------------------------------------------------------------------------
 
 
+def urge_case_id(sess: Session, urge_id: int) -> int:
+    """The case a 催办 belongs to (the page its answer form is on)."""
+    case_id = sess.execute(select(Urge.case_id).where(Urge.id == urge_id)).scalar_one_or_none()
+    if case_id is None:
+        raise UrgeNotFound("没有找到这条催办记录")
+    return case_id
+
+
 def answer_urge(sess: Session, actor: Actor, urge_id: int, answer: str, now: datetime | None = None) -> Urge:
     """Answer a 催办 in writing, once: the answer goes to the urging party's inbox (a message)
     and onto the case page. The office of the case's city (or the province) answers."""
@@ -456,7 +439,7 @@ def answer_urge(sess: Session, actor: Actor, urge_id: int, answer: str, now: dat
     if urge.answer is not None:
         raise UrgeAlreadyAnswered("这条催办已经答复过，不能重复答复")
     text = _text(answer, "answer", "答复内容", ANSWER_MAX)
-    office = states.actor_office(actor, case)
+    office = actor_office(actor, case)
     urge.answer = text
     urge.answered_at = now or utcnow()
     urge.answered_by_account_id = actor.account_id
@@ -470,12 +453,11 @@ def answer_urge(sess: Session, actor: Actor, urge_id: int, answer: str, now: dat
         person_id = account.person_id
     if person_id is not None or organisation_id is not None:
         from portal.inbox import service as inbox
-        from portal.recognition.notices import CASE_LINK
 
         inbox.deliver(sess, person_id=person_id, organisation_id=organisation_id, kind="message",
                       subject=f"关于您催办的答复（{case.reference}）",
                       body=f"{office}对您的催办答复如下：\n{text}",
-                      link=CASE_LINK.format(id=case.id), link_label="查看案件",
+                      link=notices.CASE_LINK.format(id=case.id), link_label="查看案件",
                       case_reference=case.reference, dedupe_key=f"recognition-urge-answer:{urge.id}")
     audit.record(sess, actor, "recognition.answer_urge", object_type="recognition_case",
                  object_id=str(case.id), city_code=case.city_code, detail={"urge_id": urge.id})
@@ -496,7 +478,7 @@ class CaseFile:
 class OfficeCaseView:
     case: RecognitionCase
     clock: case_clock_module.CaseClock
-    filing_window: dl.Deadline | None
+    filing_window: clocks.Deadline | None
     filing_window_problem: str | None
     worker_id_masked: str | None
     applicant_name: str
@@ -508,7 +490,7 @@ class OfficeCaseView:
     urgers: dict[int, str]
     deliveries: list[Delivery]
     actions: list[A]
-    review: dl.Deadline | None = None
+    review: clocks.Deadline | None = None
     suspension: CasePause | None = None
     ground: policy.Ground | None = None
     grounds: dict[str, list[policy.Ground]] = field(default_factory=dict)
@@ -525,26 +507,31 @@ DOCUMENT_LABELS = {SUPPLEMENT_NOTICE: "补正材料通知书", SUSPENSION_NOTICE
 
 
 def read_case(sess: Session, actor: Actor, case_id: int, *, today: date | None = None) -> OfficeCaseView:
+    """The office's case page: :func:`office_view` and its audit row in a transaction of their
+    own, committed whatever the page answers (an action refused with 422 shows the case again)."""
+    with independent_transaction(sess) as own:
+        return office_view(own, actor, case_id, today=today)
+
+
+def office_view(sess: Session, actor: Actor, case_id: int, *, today: date | None = None) -> OfficeCaseView:
     """Everything the office sees of a case, medical details included; the read is audited
-    (``recognition.read_medical_data``) in the caller's transaction (a separate, committed one
-    in the view)."""
-    from portal.materials.kinds import kind_label
+    (``recognition.read_medical_data``) in ``sess``'s transaction."""
     from portal.security.masking import mask_id_number
 
     _require_office(actor)
     today = today or local_today()
     case = case_repo.load_case(sess, actor, case_id)
-    calendar = work_calendar(sess)
+    calendar = clocks.work_calendar(sess)
     clock = case_clock_module.case_clock(case, calendar, today)
     window = problem = None
     if case.event_date is not None:
         try:
             window = case_clock_module.filing_window(case.applicant_kind.value, case.event_date, calendar)
-        except (CalendarUnknown, dl.RuleNotInForce) as exc:
+        except (clocks.CalendarUnknown, clocks.RuleNotInForce) as exc:
             problem = exc.message
     try:
         review = review_deadline(case, calendar)
-    except CalendarUnknown:
+    except clocks.CalendarUnknown:
         review = None
     files = sess.execute(select(CaseMaterial, StoredFile).join(StoredFile, StoredFile.id == CaseMaterial.stored_file_id)
                          .where(CaseMaterial.case_id == case.id).order_by(CaseMaterial.id)).all()
@@ -553,7 +540,7 @@ def read_case(sess: Session, actor: Actor, case_id: int, *, today: date | None =
         if material.kind in NOTICE_KINDS:
             issued.append(CaseFile(material, DOCUMENT_LABELS[material.kind], stored))
         else:
-            materials.append(CaseFile(material, kind_label(material.kind), stored))
+            materials.append(CaseFile(material, materials.kind_label(material.kind), stored))
     for file_id, label in ((case.receipt_file_id, "申请回执"),
                            (case.acceptance_file_id, "不予受理决定书" if case.status is CaseStatus.NOT_ACCEPTED
                             else "受理决定书"),
@@ -660,7 +647,7 @@ def queue_rows(sess: Session, actor: Actor, *, status: str = STATUS_OPEN, clock:
         query = query.where(RecognitionCase.reference.contains(q.strip().upper(), autoescape=True))
     found = list(sess.execute(query).scalars())
     urges = open_urge_counts(sess, [c.id for c in found])
-    calendar = work_calendar(sess)
+    calendar = clocks.work_calendar(sess)
     rows = [QueueRow(c, case_clock_module.case_clock(c, calendar, today), urges.get(c.id, 0)) for c in found]
     if clock == CLOCK_OVERDUE:
         rows = [r for r in rows if r.clock.overdue]

@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from portal.clocks import deadlines as dl
-from portal.clocks.calendar import CalendarUnknown, WorkCalendar
+from portal.clocks import service as clocks
 from portal.recognition.models import CaseStatus, PauseKind, RecognitionCase
+from portal.recognition.service import policy
+from portal.recognition.service.cases import office_name
 
 S = CaseStatus
 
@@ -29,23 +30,21 @@ S = CaseStatus
 class CaseClock:
     stage: str  #: 当前环节
     holder: str  #: 当前办理机构和角色（不显示个人信息）
-    deadline: dl.Deadline | None
-    status: dl.ClockStatus | None
+    deadline: clocks.Deadline | None
+    status: clocks.ClockStatus | None
     #: why no due date can be shown (e.g. a year the calendar does not know yet)
     problem: str | None = None
 
     @property
     def overdue(self) -> bool:
-        return self.status is not None and self.status.state is dl.ClockState.OVERDUE
+        return self.status is not None and self.status.state is clocks.ClockState.OVERDUE
 
     @property
     def near(self) -> bool:
-        return self.status is not None and self.status.state is dl.ClockState.NEAR
+        return self.status is not None and self.status.state is clocks.ClockState.NEAR
 
 
 def holder(case: RecognitionCase) -> str:
-    from portal.recognition.states import office_name
-
     office = office_name(case.city_code)
     match case.status:
         case S.DRAFT:
@@ -60,39 +59,37 @@ def holder(case: RecognitionCase) -> str:
             return f"{office} 工伤认定人员"
 
 
-def suspensions(case: RecognitionCase) -> list[dl.Pause]:
-    return [dl.Pause(p.started_on, p.ended_on, dl.PauseKind.SUSPENSION, p.reason)
+def suspensions(case: RecognitionCase) -> list[clocks.Pause]:
+    return [clocks.Pause(p.started_on, p.ended_on, clocks.PauseKind.SUSPENSION, p.reason)
             for p in case.pauses if p.kind is PauseKind.SUSPENSION]
 
 
-def running_deadline(case: RecognitionCase, calendar: WorkCalendar) -> dl.Deadline | None:
+def running_deadline(case: RecognitionCase, calendar: clocks.WorkCalendar) -> clocks.Deadline | None:
     """The deadline the office is working to now, or None when no office clock runs."""
     match case.status:
         case S.SUBMITTED if case.supplement_received_on:
-            return dl.deadline("supplement_review", case.supplement_received_on, calendar=calendar)
+            return clocks.deadline("supplement_review", case.supplement_received_on, calendar=calendar)
         case S.SUBMITTED if case.received_on:
-            return dl.deadline("material_review", case.received_on, calendar=calendar)
+            return clocks.deadline("material_review", case.received_on, calendar=calendar)
         case S.ACCEPTED | S.SUSPENDED if case.accepted_on:
             rule = "recognition_decision_simple" if case.simplified else "recognition_decision"
-            return dl.deadline(rule, case.accepted_on, suspensions(case), calendar=calendar)
+            return clocks.deadline(rule, case.accepted_on, suspensions(case), calendar=calendar)
         case S.DECIDED if case.decided_on:
-            return dl.deadline("decision_delivery", case.decided_on, calendar=calendar)
+            return clocks.deadline("decision_delivery", case.decided_on, calendar=calendar)
     return None
 
 
-def case_clock(case: RecognitionCase, calendar: WorkCalendar, today: date) -> CaseClock:
+def case_clock(case: RecognitionCase, calendar: clocks.WorkCalendar, today: date) -> CaseClock:
     stage = case.status.label
     who = holder(case)
     try:
         running = running_deadline(case, calendar)
-        state = dl.status(running, today, calendar=calendar) if running else None
-    except CalendarUnknown as exc:
+        state = clocks.status(running, today, calendar=calendar) if running else None
+    except clocks.CalendarUnknown as exc:
         return CaseClock(stage, who, None, None, problem=str(exc))
     return CaseClock(stage, who, running, state)
 
 
-def filing_window(applicant_kind: str, event_date: date, calendar: WorkCalendar) -> dl.Deadline:
+def filing_window(applicant_kind: str, event_date: date, calendar: clocks.WorkCalendar) -> clocks.Deadline:
     """The last day to file (申请时限) for this kind of applicant (条例第十七条)."""
-    from portal.recognition import policy
-
-    return dl.deadline(policy.applicant_rule(applicant_kind).window_rule, event_date, calendar=calendar)
+    return clocks.deadline(policy.applicant_rule(applicant_kind).window_rule, event_date, calendar=calendar)

@@ -4,20 +4,30 @@ Parties: the applicant (person or employer), the injured worker when someone els
 after death), and the employer when a worker or relative applied. Every message has a dedupe key,
 so a retried transaction never delivers twice, and the decision's delivery record (送达日期,
 first read) is found again by that key. Messages never carry ID numbers or medical details.
+An effect of ``states.CASE_STATES``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.recognition.models import CaseEvent, RecognitionCase, SupplementItem
+from portal.auth.roles import Actor
+from portal.localtime import to_local
+from portal.recognition.models import (
+    CaseAction,
+    CaseEvent,
+    RecognitionCase,
+    SupplementItem,
+)
+from portal.recognition.service.cases import office_name
+from portal.recognition.service.documents import appeal_rights
+from portal.states import Transition
 
+A = CaseAction
 CASE_LINK = "/recognition/cases/{id}"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -65,13 +75,10 @@ def _worker_name(case: RecognitionCase) -> str:
     return case.worker.name if case.worker else "职工"
 
 
-def notify(sess: Session, case: RecognitionCase, action, event: CaseEvent) -> None:
-    """Deliver the inbox messages ``action`` calls for (called by ``states.apply``)."""
-    from portal.recognition.documents import appeal_rights
-    from portal.recognition.states import CaseAction as A
-    from portal.recognition.states import office_name
-
-    event_day = event.at.astimezone(LOCAL_TZ).date()
+def notify(sess: Session, actor: Actor, case: RecognitionCase, move: Transition, event: CaseEvent) -> None:
+    """Deliver the inbox messages the move calls for."""
+    action = move.action
+    event_day = to_local(event.at).date()
 
     office = office_name(case.city_code)
     ref = case.reference

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from portal.config import PROJECT_ROOT
+from portal.policy.dated import Sourced
 
 POLICY_FILE = PROJECT_ROOT / "config" / "policy" / "recognition.toml"
 
@@ -21,17 +22,13 @@ class ApplicantRule:
 
 
 @dataclass(frozen=True)
-class MaterialRule:
+class MaterialRule(Sourced):
     kind: str
     when: str  #: always | accident | disease | died | relative
     label: str
     hint: str
     basis: str
     confidence: str
-
-    @property
-    def unconfirmed(self) -> bool:
-        return self.confidence != "C"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from portal.config import PROJECT_ROOT
 from portal.documents import html_to_pdf, qr_svg_data_uri
-from portal.recognition.platform import LOCAL_TZ
+from portal.localtime import to_local
 from portal.security.masking import mask_id_number
 
 
@@ -39,18 +39,17 @@ def file_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
-def render_receipt(*, case, applicant: str, files, kinds: dict[int, str], window, issued_at: datetime,
+def render_receipt(*, case, applicant: str, files, labels: dict[int, str], window, issued_at: datetime,
                    case_url: str, office: str) -> bytes:
-    """The receipt PDF of a case being submitted (its reference already given)."""
-    from portal.recognition.filing import material_label
-
-    rows = [{"kind": material_label(kinds.get(f.id, f.kind)), "name": f.display_name, "size": file_size(f.size),
+    """The receipt PDF of a case being submitted (its reference already given); ``labels`` names
+    each file's kind of material (by stored file id)."""
+    rows = [{"kind": labels.get(f.id, f.kind), "name": f.display_name, "size": file_size(f.size),
              "sha256": f.sha256} for f in files]
     worker = case.worker
     html = _environment().get_template("recognition/receipt_pdf.html").render(
         case=case, applicant=applicant, worker_name=worker.name if worker else "",
         worker_id=mask_id_number(worker.id_number) if worker else "",
         employer=case.employer.name if case.employer else "", office=office, files=rows, window=window,
-        issued=issued_at.astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M:%S"), case_url=case_url,
+        issued=to_local(issued_at).strftime("%Y年%m月%d日 %H:%M:%S"), case_url=case_url,
         qr=qr_svg_data_uri(case_url))
     return html_to_pdf(html)

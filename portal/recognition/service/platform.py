@@ -3,17 +3,34 @@
 Every submitted case is a service item (办件) there: the item is registered when the case is
 submitted, and every later step is reported as a stage, through the transactional outbox
 (``portal.outbox.gov_items``) so nothing is lost or sent twice. Drafts are never reported.
+An effect of ``states.CASE_STATES``.
 """
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy.orm import Session
 
-from portal.recognition.models import CaseEvent, CaseStatus, RecognitionCase
+from portal.auth.roles import Actor
+from portal.localtime import to_local
+from portal.recognition.models import CaseAction, CaseEvent, CaseStatus, RecognitionCase
+from portal.recognition.service.cases import office_name
+from portal.states import Transition
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+A = CaseAction
+
+#: stage codes reported to the provincial platform (一网通办) for each action
+PLATFORM_STAGES = {
+    A.SUBMIT: "received",
+    A.REQUEST_SUPPLEMENT: "supplement_requested",
+    A.SUPPLY: "supplement_received",
+    A.ACCEPT: "accepted",
+    A.REFUSE: "not_accepted",
+    A.SUSPEND: "suspended",
+    A.RESUME: "resumed",
+    A.DECIDE: "decided",
+    A.SERVE: "served",
+    A.WITHDRAW: "withdrawn",
+}
 
 
 def item_no(case: RecognitionCase) -> str:
@@ -22,12 +39,12 @@ def item_no(case: RecognitionCase) -> str:
     return case.reference
 
 
-def report(sess: Session, case: RecognitionCase, action, event: CaseEvent) -> None:
+def report(sess: Session, actor: Actor, case: RecognitionCase, move: Transition, event: CaseEvent) -> None:
+    """Register the item on submission, then report the stage ``move`` reached (outbox)."""
     from portal.outbox import gov_items
-    from portal.recognition.states import PLATFORM_STAGES, CaseAction, office_name
 
-    occurred_at = event.at.astimezone(LOCAL_TZ)
-    if action is CaseAction.SUBMIT:
+    occurred_at = to_local(event.at)
+    if move.action is A.SUBMIT:
         from adapters.gov_platform.service_items import SERVICE_ITEM_CODES, ServiceItem
 
         code, name = SERVICE_ITEM_CODES[ServiceItem.RECOGNITION]
@@ -38,22 +55,20 @@ def report(sess: Session, case: RecognitionCase, action, event: CaseEvent) -> No
             applicant_organisation_id=case.applicant_organisation_id,
             department=office_name(case.city_code), city_code=case.city_code or "",
             received_at=occurred_at)
-    target = CaseStatus(event.to_status)
+    target = move.target
     result = None
     if target.is_closed:
         result = case.outcome.label if target is CaseStatus.SERVED and case.outcome else target.label
     gov_items.report_stage(
-        sess, item_no=item_no(case), stage=PLATFORM_STAGES[action],
-        stage_label=action.label, occurred_at=occurred_at, detail=_public_detail(case, action),
+        sess, item_no=item_no(case), stage=PLATFORM_STAGES[move.action],
+        stage_label=move.action.label, occurred_at=occurred_at, detail=_public_detail(case, move.action),
         completed=target.is_closed, result=result, event_key=f"recognition:{case.id}:event:{event.id}")
 
 
-def _public_detail(case: RecognitionCase, action) -> str:
+def _public_detail(case: RecognitionCase, action: CaseAction) -> str:
     """A short Chinese line for the platform; never personal or medical details."""
-    from portal.recognition.states import CaseAction
-
-    if action is CaseAction.ACCEPT and case.acceptance_number:
+    if action is A.ACCEPT and case.acceptance_number:
         return f"受理决定书 {case.acceptance_number}"
-    if action is CaseAction.DECIDE and case.decision_number:
+    if action is A.DECIDE and case.decision_number:
         return f"认定决定书 {case.decision_number}"
     return ""

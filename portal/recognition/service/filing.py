@@ -25,35 +25,36 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.accounts.identifiers import (
+from portal.accounts.models import Organisation, Person
+from portal.accounts.service import (
     IdentifierError,
+    id_number_hash,
     normalise_id_number,
     normalise_uscc,
 )
-from portal.accounts.models import Organisation, Person
-from portal.accounts.service import id_number_hash
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
-from portal.clocks import deadlines as dl
-from portal.clocks.calendar import CalendarUnknown, WorkCalendar
-from portal.errors import ConflictError, NotFoundError, PermissionDenied, UserInputError
-from portal.materials import service as materials
-from portal.materials.kinds import material_kind
-from portal.materials.models import StoredFile
-from portal.recognition import (
-    access,  # noqa: F401  (registers who may read case files)
-    cases,
-    policy,
-    receipt,
-    states,
+from portal.clocks import service as clocks
+from portal.errors import (
+    ConflictError,
+    InvalidFields,
+    NotFoundError,
+    PermissionDenied,
+    UserInputError,
 )
+from portal.materials import service as materials
+from portal.materials.models import StoredFile
 from portal.recognition.models import (
     ApplicantKind,
+    CaseAction,
     CaseMaterial,
     CaseStatus,
     EventKind,
     RecognitionCase,
 )
+from portal.recognition.service import cases, policy, receipt, states
+from portal.recognition.service.cases import INVALID_FIELDS
+from portal.recognition.service.clock import filing_window as window_deadline
 from portal.regions import province
 
 #: the steps of the task list, in order (the check page is not a step: it is where they end)
@@ -71,23 +72,15 @@ NAME_MAX, PLACE_MAX, ACCOUNT_MAX, INJURY_MAX, REASON_MAX = 100, 200, 2000, 1000,
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-class InvalidFields(UserInputError):
-    """Field messages for a step: ``errors`` maps a form field name to its Chinese message."""
-
-    code = "recognition_invalid_fields"
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
-
-
-class IncompleteFiling(UserInputError):
-    """What is still missing before the application can be submitted, one line each."""
+class IncompleteFiling(InvalidFields):
+    """What is still missing before the application can be submitted, one line each; none names
+    a field, so a form shows them at its top, in order."""
 
     code = "recognition_incomplete"
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("申请尚未填写完整：" + "；".join(problems))
+        super().__init__({f"problem-{n}": text for n, text in enumerate(problems, 1)})
+        self.message = "申请尚未填写完整：" + "；".join(problems)
         self.problems = problems
 
 
@@ -107,7 +100,7 @@ class FilingWindow:
     """The last day to file for this applicant (申请时限) and whether ``today`` is past it."""
 
     applicant_kind: str
-    rule: dl.Rule | None
+    rule: clocks.Rule | None
     #: the last day (after any holiday shift); None when the calendar of that year is unknown
     due_date: date | None
     #: the last day before any holiday shift
@@ -133,26 +126,24 @@ def _start_label(event_kind: str | None) -> str:
     return "被诊断、鉴定为职业病之日" if event_kind == EventKind.DISEASE.value else "事故伤害发生之日"
 
 
-def _nominal_end(rule: dl.Rule, start: date) -> date:
-    if rule.unit is dl.Unit.CALENDAR_DAYS:
+def _nominal_end(rule: clocks.Rule, start: date) -> date:
+    if rule.unit is clocks.Unit.CALENDAR_DAYS:
         return start + timedelta(days=rule.length)
-    if rule.unit is dl.Unit.MONTHS:
-        return dl.add_months(start, rule.length)
-    return dl.add_months(start, 12 * rule.length)
+    if rule.unit is clocks.Unit.MONTHS:
+        return clocks.add_months(start, rule.length)
+    return clocks.add_months(start, 12 * rule.length)
 
 
 def filing_window(applicant_kind: str, event_kind: str | None, event_date: date, *,
-                  calendar: WorkCalendar, today: date) -> FilingWindow:
+                  calendar: clocks.WorkCalendar, today: date) -> FilingWindow:
     """The filing window of 《工伤保险条例》第十七条 for this applicant, counted from the event with
     the rule in config/policy/deadlines.toml (employer_filing / worker_filing), its last day
     moved off a statutory holiday per the counting policy."""
-    from portal.recognition.clock import filing_window as window_deadline
-
     kind = ApplicantKind(applicant_kind).value
     applicant = policy.applicant_rule(kind)
     who, start = _who(kind), _start_label(event_kind)
     try:
-        rule = dl.rule(applicant.window_rule, event_date)
+        rule = clocks.rule(applicant.window_rule, event_date)
     except UserInputError:  # an event before the rule's first version: long past any window
         return FilingWindow(kind, None, None, None, True,
                             f"{who}应当自{start}起在法定期限内提出工伤认定申请；该日期早于现行规定施行日期，申请时限已经届满",
@@ -161,7 +152,7 @@ def filing_window(applicant_kind: str, event_kind: str | None, event_date: date,
     try:
         deadline = window_deadline(kind, event_date, calendar)
         due, explanation = deadline.due_date, deadline.explanation
-    except CalendarUnknown:
+    except clocks.CalendarUnknown:
         # the holiday shift can only move the last day later: before the nominal end nobody is late
         due, explanation = None, (f"自{start}（{_cn(event_date)}）的次日起算{rule.period_label}，至{_cn(nominal)}；"
                                   "如该日为法定节假日，顺延至节假日后的第一个工作日（该年度节假日安排尚未公布）。")
@@ -202,7 +193,8 @@ def _audit(sess: Session, actor: Actor, case: RecognitionCase, action: str, **de
                  city_code=case.city_code, detail=detail or None)
 
 
-def _own_unit(sess: Session, organisation_id: int | None):
+def own_unit(sess: Session, organisation_id: int | None):
+    """The organisation's enrolled unit (参保单位) in this portal, if it has one."""
     from portal.enrollment.models import EnrolledUnit
 
     if organisation_id is None:
@@ -212,7 +204,7 @@ def _own_unit(sess: Session, organisation_id: int | None):
 
 
 def _set_employer(sess: Session, case: RecognitionCase, organisation: Organisation, county_code: str) -> None:
-    unit = _own_unit(sess, organisation.id)
+    unit = own_unit(sess, organisation.id)
     case.employer_organisation_id = organisation.id
     case.employer = organisation
     case.unit_id = unit.id if unit else None
@@ -236,7 +228,7 @@ def create_draft(sess: Session, actor: Actor, *, applicant_kind: str, relation: 
         case.applicant_kind = ApplicantKind.EMPLOYER
         case.applicant_organisation_id = actor.organisation_id
         organisation = sess.get(Organisation, actor.organisation_id)
-        unit = _own_unit(sess, actor.organisation_id)
+        unit = own_unit(sess, actor.organisation_id)
         if unit is not None:
             _set_employer(sess, case, organisation, unit.county_code)
             _mark(case, "employer")
@@ -249,12 +241,12 @@ def create_draft(sess: Session, actor: Actor, *, applicant_kind: str, relation: 
             _mark(case, "worker")
         elif applicant_kind == ApplicantKind.RELATIVE.value:
             if relation not in policy.relations():
-                raise InvalidFields({"relation": "请选择您与受伤害职工的关系"})
+                raise InvalidFields({"relation": "请选择您与受伤害职工的关系"}, code=INVALID_FIELDS)
             case.applicant_kind = ApplicantKind.RELATIVE
             case.applicant_person_id = actor.person_id
             case.relation = relation
         else:
-            raise InvalidFields({"applicant_kind": "请选择由谁提出申请"})
+            raise InvalidFields({"applicant_kind": "请选择由谁提出申请"}, code=INVALID_FIELDS)
     else:
         raise PermissionDenied("只有职工本人、其近亲属或用人单位可以提出工伤认定申请")
     sess.add(case)
@@ -280,7 +272,7 @@ def member_choices(sess: Session, actor: Actor) -> list[MemberChoice]:
 
     if actor.role is not Role.EMPLOYER:
         return []
-    unit = _own_unit(sess, actor.organisation_id)
+    unit = own_unit(sess, actor.organisation_id)
     if unit is None:
         return []
     rows = sess.execute(select(UnitMember).where(UnitMember.unit_id == unit.id)
@@ -301,7 +293,7 @@ def _person_for(sess: Session, name: str, id_number: str) -> Person:
         sess.add(person)
         sess.flush()
     elif person.name != name:
-        raise InvalidFields({"name": "姓名与该身份证号码已登记的姓名不一致，请核对"})
+        raise InvalidFields({"name": "姓名与该身份证号码已登记的姓名不一致，请核对"}, code=INVALID_FIELDS)
     return person
 
 
@@ -318,10 +310,10 @@ def save_worker(sess: Session, actor: Actor, case_id: int, *, name: str | None =
     if member_id:
         from portal.enrollment.models import UnitMember
 
-        unit = _own_unit(sess, actor.organisation_id) if actor.role is Role.EMPLOYER else None
+        unit = own_unit(sess, actor.organisation_id) if actor.role is Role.EMPLOYER else None
         member = sess.get(UnitMember, member_id)
         if unit is None or member is None or member.unit_id != unit.id:
-            raise InvalidFields({"member_id": "请从本单位参保人员中选择"})
+            raise InvalidFields({"member_id": "请从本单位参保人员中选择"}, code=INVALID_FIELDS)
         person = member.person
     else:
         errors: dict[str, str] = {}
@@ -336,10 +328,10 @@ def save_worker(sess: Session, actor: Actor, case_id: int, *, name: str | None =
             errors["id_number"] = str(exc)
             id_value = ""
         if errors:
-            raise InvalidFields(errors)
+            raise InvalidFields(errors, code=INVALID_FIELDS)
         person = _person_for(sess, name, id_value)
     if case.applicant_kind is ApplicantKind.RELATIVE and person.id == case.applicant_person_id:
-        raise InvalidFields({"id_number": "近亲属代为申请时，受伤害职工不能是您本人；本人受伤请选择“本人申请”"})
+        raise InvalidFields({"id_number": "近亲属代为申请时，受伤害职工不能是您本人；本人受伤请选择“本人申请”"}, code=INVALID_FIELDS)
     case.worker_person_id = person.id
     case.worker = person
     _mark(case, "worker")
@@ -373,14 +365,14 @@ def save_employer(sess: Session, actor: Actor, case_id: int, *, uscc: str | None
     errors: dict[str, str] = {}
     if case.applicant_kind is ApplicantKind.EMPLOYER:
         organisation = sess.get(Organisation, case.applicant_organisation_id)
-        unit = _own_unit(sess, organisation.id)
+        unit = own_unit(sess, organisation.id)
         if unit is not None:
             county = unit.county_code
         else:
             try:
                 county = check_county(county_code)
             except IdentifierError as exc:
-                raise InvalidFields({"county_code": str(exc)}) from exc
+                raise InvalidFields({"county_code": str(exc)}, code=INVALID_FIELDS) from exc
     else:
         try:
             uscc_value = normalise_uscc(uscc or "")
@@ -398,7 +390,7 @@ def save_employer(sess: Session, actor: Actor, case_id: int, *, uscc: str | None
                                         ).scalar_one_or_none()
             if organisation is not None and name and organisation.name != name:
                 errors["name"] = f"该统一社会信用代码登记的单位名称为“{organisation.name}”，请核对"
-        unit = _own_unit(sess, organisation.id) if organisation is not None else None
+        unit = own_unit(sess, organisation.id) if organisation is not None else None
         county = unit.county_code if unit is not None else None
         if county is None:
             try:
@@ -406,7 +398,7 @@ def save_employer(sess: Session, actor: Actor, case_id: int, *, uscc: str | None
             except IdentifierError as exc:
                 errors["county_code"] = str(exc)
         if errors:
-            raise InvalidFields(errors)
+            raise InvalidFields(errors, code=INVALID_FIELDS)
         if organisation is None:
             organisation = Organisation(uscc=uscc_value, name=name)
             sess.add(organisation)
@@ -424,7 +416,7 @@ def save_employer(sess: Session, actor: Actor, case_id: int, *, uscc: str | None
 def save_event(sess: Session, actor: Actor, case_id: int, *, event_kind: str | None, event_date: date | None,
                event_time: str | None, event_place: str | None, event_account: str | None,
                injury: str | None, died: bool = False, death_date: date | None = None,
-               late_reason: str | None = None, today: date, calendar: WorkCalendar) -> FilingWindow | None:
+               late_reason: str | None = None, today: date, calendar: clocks.WorkCalendar) -> FilingWindow | None:
     """Step 3: what happened (time, place, account: 第十八条第一款第一项), the injury and
     diagnosis (medical, encrypted; never shown to the employer), and a death. Checks the filing
     window: an employer past 30 days is recorded late (allowed); a worker or relative past one
@@ -478,7 +470,7 @@ def save_event(sess: Session, actor: Actor, case_id: int, *, event_kind: str | N
             errors["late_reason"] = ("已超过一年申请时限：请说明因不属于职工或者其近亲属自身原因耽误的时间"
                                      "（如住院治疗、劳动关系仲裁、诉讼期间），工伤认定部门将审查")
     if errors:
-        raise InvalidFields(errors)
+        raise InvalidFields(errors, code=INVALID_FIELDS)
     case.event_kind = EventKind(kind)
     case.event_date, case.event_time, case.event_place, case.event_account = event_date, time_value, place, account
     case.injury = injury_text
@@ -549,7 +541,7 @@ def material_slots(sess: Session, actor: Actor, case: RecognitionCase, *, offer_
 def _check_slot_kind(case: RecognitionCase, kind: str) -> None:
     allowed = {r.kind for r in required_rules(case)} | {k for k, _ in OPTIONAL_MATERIALS}
     if kind not in allowed:
-        raise InvalidFields({"kind": "请选择材料种类"})
+        raise InvalidFields({"kind": "请选择材料种类"}, code=INVALID_FIELDS)
 
 
 def _refresh_materials_step(sess: Session, case: RecognitionCase) -> None:
@@ -582,7 +574,7 @@ def reuse_material(sess: Session, actor: Actor, case_id: int, *, stored_file_id:
     instead of uploading it again. Only what the actor may read is offered or accepted."""
     case = _draft(sess, actor, case_id)
     if case.worker_person_id is None:
-        raise InvalidFields({"stored_file_id": "请先填写受伤害职工"})
+        raise InvalidFields({"stored_file_id": "请先填写受伤害职工"}, code=INVALID_FIELDS)
     held = {f.id: f for f in materials.reusable_documents(sess, case.worker_person_id)
             if materials.may_read(sess, actor, f)}
     stored = held.get(stored_file_id)
@@ -671,7 +663,7 @@ def applicant_name(sess: Session, case: RecognitionCase) -> str:
 
 
 def submit(sess: Session, actor: Actor, case_id: int, *, today: date, now: datetime, files_dir: Path,
-           case_url: str, calendar: WorkCalendar) -> RecognitionCase:
+           case_url: str, calendar: clocks.WorkCalendar) -> RecognitionCase:
     """提交申请: lock the draft, check every step and required material, recheck the filing
     window on the day of receipt, give the reference number, issue the receipt (PDF with every
     file's SHA-256 and a QR code to ``case_url``) and move the case to submitted through the
@@ -700,14 +692,14 @@ def submit(sess: Session, actor: Actor, case_id: int, *, today: date, now: datet
     elif case.late:
         note += f"超过申请时限（{window.statement}），申请人已书面说明耽误原因，由工伤认定部门审查。"
     pdf = receipt.render_receipt(case=case, applicant=applicant_name(sess, case), files=[f for _m, f in files],
-                                 kinds={f.id: m.kind for m, f in files}, window=window, issued_at=now,
-                                 case_url=case_url, office=states.office_name(case.city_code))
+                                 labels={f.id: material_label(m.kind) for m, f in files}, window=window,
+                                 issued_at=now, case_url=case_url, office=cases.office_name(case.city_code))
     stored = materials.store_generated(sess, actor, data=pdf, filename=f"{case.reference}-回执.pdf", kind="receipt",
                                        person_id=case.applicant_person_id,
                                        organisation_id=case.applicant_organisation_id, files_dir=files_dir)
     case.receipt_file_id = stored.id
     sess.flush()
-    states.apply(sess, actor, case, states.CaseAction.SUBMIT, on=today, note=note,
+    states.apply(sess, actor, case, CaseAction.SUBMIT, on=today, note=note,
                  detail={"late": case.late, "applicant_kind": case.applicant_kind.value,
                          "materials": len(files), "receipt_sha256": stored.sha256})
     return case
@@ -729,6 +721,6 @@ def material_label(kind: str) -> str:
         if code == kind:
             return label
     try:
-        return material_kind(kind).label
+        return materials.material_kind(kind).label
     except UserInputError:
         return kind

@@ -22,20 +22,20 @@ from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
-from portal.clocks.calendar import WorkCalendar
-from portal.errors import ConflictError, NotFoundError, PermissionDenied, UserInputError
-from portal.materials import service as materials
-from portal.materials.kinds import material_kinds
-from portal.materials.models import StoredFile
-from portal.recognition import (
-    access,  # noqa: F401  (registers who may read case files)
-    cases,
-    policy,
-    states,
+from portal.clocks import service as clocks
+from portal.db import independent_transaction
+from portal.errors import (
+    ConflictError,
+    InvalidFields,
+    NotFoundError,
+    PermissionDenied,
+    UserInputError,
 )
-from portal.recognition.clock import CaseClock, case_clock
-from portal.recognition.filing import InvalidFields, attached_files, material_label
+from portal.localtime import to_local
+from portal.materials import service as materials
+from portal.materials.models import StoredFile
 from portal.recognition.models import (
+    CaseAction,
     CaseMaterial,
     CasePause,
     CaseStatus,
@@ -44,7 +44,18 @@ from portal.recognition.models import (
     SupplementItem,
     Urge,
 )
-from portal.recognition.platform import LOCAL_TZ
+from portal.recognition.service import cases, policy, states
+from portal.recognition.service.cases import INVALID_FIELDS
+from portal.recognition.service.clock import CaseClock, case_clock
+from portal.recognition.service.documents import appeal_rights
+from portal.recognition.service.filing import (
+    applicant_name,
+    attached_files,
+    material_label,
+)
+from portal.recognition.service.handling import NOTICE_KINDS, SUPPLEMENT_NOTICE
+from portal.recognition.service.notices import decision_dedupe_key
+from portal.security.masking import mask_id_number
 
 URGE_MAX = 500
 WITHDRAW_REASON_MAX = 500
@@ -75,6 +86,12 @@ def load_party_case(sess: Session, actor: Actor, case_id: int) -> RecognitionCas
     return _party_case(sess, actor, case_id)
 
 
+def submitted_case(sess: Session, actor: Actor, case_id: int) -> tuple[RecognitionCase, StoredFile | None]:
+    """申请已提交: the case and its receipt (申请回执)."""
+    case = _party_case(sess, actor, case_id)
+    return case, sess.get(StoredFile, case.receipt_file_id) if case.receipt_file_id else None
+
+
 # --- 补正 --------------------------------------------------------------------------------------------
 
 
@@ -92,7 +109,7 @@ def _item_files(sess: Session, case: RecognitionCase) -> dict[int, list[tuple[Ca
 
 
 def _supplement_kind(item: SupplementItem) -> str:
-    return item.kind if item.kind in {k.code for k in material_kinds()} else "supplement"
+    return item.kind if item.kind in {k.code for k in materials.material_kinds()} else "supplement"
 
 
 def upload_supplement(sess: Session, actor: Actor, case_id: int, item_id: int, *, data: bytes, filename: str,
@@ -131,7 +148,7 @@ def supply(sess: Session, actor: Actor, case_id: int, *, today: date, now: datet
     case = _party_case(sess, actor, case_id, lock=True)
     if not _is_applicant(actor, case):
         raise PermissionDenied("只有申请人可以补正材料")
-    states.next_status(case, states.CaseAction.SUPPLY)  # refuses a second submission first
+    states.check_move(actor, case, CaseAction.SUPPLY)  # refuses a second submission first
     items = supplement_items(sess, case)
     files = _item_files(sess, case)
     missing = [item.description for item in items if item.id not in files]
@@ -144,7 +161,7 @@ def supply(sess: Session, actor: Actor, case_id: int, *, today: date, now: datet
         if pause.kind is PauseKind.SUPPLEMENT and pause.ended_on is None:
             pause.ended_on = today
     sess.flush()
-    states.apply(sess, actor, case, states.CaseAction.SUPPLY, on=today,
+    states.apply(sess, actor, case, CaseAction.SUPPLY, on=today,
                  note=f"申请人已补正全部{len(items)}项材料。", detail={"items": len(items)})
     return case
 
@@ -176,14 +193,14 @@ def urge_refusal(actor: Actor, case: RecognitionCase, clock: CaseClock, open_urg
 
 
 def urge(sess: Session, actor: Actor, case_id: int, *, text: str | None, today: date,
-         calendar: WorkCalendar) -> Urge:
+         calendar: clocks.WorkCalendar) -> Urge:
     """催办 an overdue case: the office must answer in writing; it sees the press on its queue."""
     case = _party_case(sess, actor, case_id, lock=True)
     text = (text or "").strip()
     if not text:
-        raise InvalidFields({"text": "请填写催办内容"})
+        raise InvalidFields({"text": "请填写催办内容"}, code=INVALID_FIELDS)
     if len(text) > URGE_MAX:
-        raise InvalidFields({"text": f"催办内容不能超过{URGE_MAX}个字"})
+        raise InvalidFields({"text": f"催办内容不能超过{URGE_MAX}个字"}, code=INVALID_FIELDS)
     refusal = urge_refusal(actor, case, case_clock(case, calendar, today), urges(sess, case))
     if refusal:
         raise UrgeNotAllowed(refusal)
@@ -199,7 +216,7 @@ def urge(sess: Session, actor: Actor, case_id: int, *, text: str | None, today: 
 
 
 def may_withdraw(actor: Actor, case: RecognitionCase) -> bool:
-    return _is_applicant(actor, case) and (case.status, states.CaseAction.WITHDRAW) in states.TRANSITIONS
+    return _is_applicant(actor, case) and states.CASE_STATES.allows(case.status, CaseAction.WITHDRAW)
 
 
 def withdraw(sess: Session, actor: Actor, case_id: int, *, reason: str | None, today: date) -> RecognitionCase:
@@ -208,8 +225,8 @@ def withdraw(sess: Session, actor: Actor, case_id: int, *, reason: str | None, t
     case = _party_case(sess, actor, case_id, lock=True)
     reason = (reason or "").strip() or None
     if reason and len(reason) > WITHDRAW_REASON_MAX:
-        raise InvalidFields({"reason": f"撤回原因不能超过{WITHDRAW_REASON_MAX}个字"})
-    states.apply(sess, actor, case, states.CaseAction.WITHDRAW, on=today,
+        raise InvalidFields({"reason": f"撤回原因不能超过{WITHDRAW_REASON_MAX}个字"}, code=INVALID_FIELDS)
+    states.apply(sess, actor, case, CaseAction.WITHDRAW, on=today,
                  note=f"申请人撤回申请。{('原因：' + reason) if reason else ''}".strip())
     return case
 
@@ -259,6 +276,8 @@ class CaseView:
     urge_refusal: str | None
     can_withdraw: bool
     ground_label: str | None = None
+    #: the injured worker's ID number, masked (公民身份号码)
+    worker_id_masked: str | None = None
     notes: list[str] = field(default_factory=list)
     #: 救济途径 for a served decision or a refusal, from the deadline rules
     appeal: str | None = None
@@ -284,14 +303,11 @@ def _party_key(actor: Actor, case: RecognitionCase) -> str:
     return "employer" if actor.role is Role.EMPLOYER else "worker"
 
 
-def case_view(sess: Session, actor: Actor, case: RecognitionCase, *, today: date, calendar: WorkCalendar) -> CaseView:
+def case_view(sess: Session, actor: Actor, case: RecognitionCase, *, today: date,
+              calendar: clocks.WorkCalendar) -> CaseView:
     from portal.inbox import service as inbox
-    from portal.recognition.filing import applicant_name
-    from portal.recognition.notices import decision_dedupe_key
 
     show_medical = cases.may_see_medical(actor, case)
-    from portal.recognition.handling import NOTICE_KINDS, SUPPLEMENT_NOTICE
-
     submitted, hidden, notices_issued = [], 0, []
     for material, stored in attached_files(sess, case):
         if material.kind in NOTICE_KINDS:
@@ -322,7 +338,7 @@ def case_view(sess: Session, actor: Actor, case: RecognitionCase, *, today: date
     add("工伤认定申请回执", case.reference, case.receipt_file_id, case.received_on)
     for material, stored in notices_issued:
         add("补正材料通知书" if material.kind == SUPPLEMENT_NOTICE else "中止工伤认定通知书", None, stored.id,
-            material.added_at.astimezone(LOCAL_TZ).date())
+            to_local(material.added_at).date())
     if case.acceptance_file_id:
         title = "不予受理决定书" if case.status is CaseStatus.NOT_ACCEPTED else "工伤认定申请受理决定书"
         add(title, case.acceptance_number, case.acceptance_file_id, case.accepted_on or case.closed_on)
@@ -343,12 +359,36 @@ def case_view(sess: Session, actor: Actor, case: RecognitionCase, *, today: date
         relation_label=policy.relations().get(case.relation or "") if case.relation else None,
         submitted=submitted, hidden_medical=hidden, supplement=supplement, documents=documents,
         urges=all_urges, urge_refusal=urge_refusal(actor, case, clock, all_urges),
-        can_withdraw=may_withdraw(actor, case), ground_label=ground_label, appeal=_appeal(case))
+        can_withdraw=may_withdraw(actor, case), ground_label=ground_label, appeal=_appeal(case),
+        worker_id_masked=mask_id_number(case.worker.id_number) if case.worker else None)
+
+
+def read_party_case(sess: Session, actor: Actor, case_id: int, *, today: date) -> CaseView:
+    """The case page of a party, and the audit of that read of personal (for the worker's side
+    also medical) data, ``recognition.case_read``. The read and its audit row run in a
+    transaction of their own, committed whatever the page answers (a form shown again with 422
+    keeps the row too)."""
+    with independent_transaction(sess) as own:
+        case = _party_case(own, actor, case_id)
+        view = case_view(own, actor, case, today=today, calendar=clocks.work_calendar(own))
+        audit.record(own, actor, "recognition.case_read", object_type="recognition_case", object_id=str(case.id),
+                     city_code=case.city_code, detail={"medical": view.show_medical})
+        _ = (list(case.events), list(case.pauses), case.employer)  # loaded before the session closes
+    return view
+
+
+def read_receipt(sess: Session, actor: Actor, case_id: int, *, files_dir: Path) -> tuple[bytes, StoredFile]:
+    """The application receipt (申请回执) of a case, for a party who may read it. The read is
+    audited (by ``portal.materials``) in a transaction of its own, committed at once."""
+    with independent_transaction(sess) as own:
+        case = _party_case(own, actor, case_id)
+        stored = own.get(StoredFile, case.receipt_file_id) if case.receipt_file_id else None
+        if stored is None:
+            raise NotFoundError("该案件没有申请回执")
+        return materials.read_content(own, actor, stored, files_dir=files_dir), stored
 
 
 def _appeal(case: RecognitionCase) -> str | None:
-    from portal.recognition.documents import appeal_rights
-
     issued_on = case.decided_on if case.status is CaseStatus.SERVED else case.closed_on
     if case.status not in (CaseStatus.SERVED, CaseStatus.NOT_ACCEPTED) or issued_on is None:
         return None
@@ -365,11 +405,10 @@ class CaseRow:
     employer_name: str
 
 
-def list_cases(sess: Session, actor: Actor, *, today: date, calendar: WorkCalendar) -> tuple[list[CaseRow], list[CaseRow]]:
+def list_cases(sess: Session, actor: Actor, *, today: date,
+               calendar: clocks.WorkCalendar) -> tuple[list[CaseRow], list[CaseRow]]:
     """(drafts of the actor's account, submitted cases the actor may see), newest first."""
-    from portal.recognition.models import RecognitionCase as RC
-
-    rows = sess.execute(cases.visible_cases(actor).order_by(RC.id.desc())).scalars().all()
+    rows = sess.execute(cases.visible_cases(actor).order_by(RecognitionCase.id.desc())).scalars().all()
     drafts, submitted = [], []
     for case in rows:
         worker = case.worker.name if case.worker else "（未填写）"

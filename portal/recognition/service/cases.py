@@ -1,5 +1,5 @@
-"""Finding recognition cases within what an actor may see, locking one for a change, and
-numbering its documents.
+"""Finding recognition cases within what an actor may see, locking one for a change, naming the
+office that handles it, and numbering its documents.
 
 Who sees what (shared across every page, list and download):
   - the applicant's account sees its drafts; nobody else sees a draft;
@@ -18,6 +18,11 @@ from portal.auth.roles import Actor, Role
 from portal.errors import NotFoundError
 from portal.recognition.models import CaseStatus, DocumentCounter, RecognitionCase
 from portal.regions import city_name
+
+#: who handles cases: the recognition officers of a city and provincial staff
+OFFICE_ROLES = frozenset({Role.RECOGNITION_OFFICER, Role.PROVINCIAL})
+#: the code of the area's field messages (``portal.errors.InvalidFields``)
+INVALID_FIELDS = "recognition_invalid_fields"
 
 
 class CaseNotFound(NotFoundError):
@@ -80,6 +85,22 @@ def is_party(actor: Actor, case: RecognitionCase) -> bool:
     if actor.role is Role.EMPLOYER:
         return actor.organisation_id in (case.employer_organisation_id, case.applicant_organisation_id)
     return False
+
+
+# --- who handles it -------------------------------------------------------------------------
+
+def office_name(city_code: str | None) -> str:
+    """The recognition office of a city, as applicants see it (no person's name)."""
+    if not city_code:
+        return "工伤认定部门"
+    return f"{city_name(city_code)}人力资源和社会保障局"
+
+
+def actor_office(actor: Actor, case: RecognitionCase) -> str:
+    """Who acted, as the timeline and answers name them: an office, never a person."""
+    if actor.role in OFFICE_ROLES:
+        return office_name(case.city_code) if actor.role is Role.RECOGNITION_OFFICER else "安徽省人力资源和社会保障厅"
+    return f"申请人（{case.applicant_kind.label}）"
 
 
 # --- numbering --------------------------------------------------------------------------------

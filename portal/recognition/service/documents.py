@@ -9,7 +9,7 @@ small Jinja environment of their own (so services, the CLI and tests can issue d
 deadline rules (``administrative_reconsideration``, ``administrative_litigation``), never from
 literals in the templates.
 
-Who may read the stored PDFs: ``portal.recognition.access`` (files linked to a case).
+Who may read the stored PDFs: ``access.case_file_rule`` (files linked to a case).
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from portal.clocks import deadlines as dl
-from portal.clocks.calendar import CalendarUnknown, WorkCalendar
+from portal.clocks import service as clocks
 from portal.config import PROJECT_ROOT
 from portal.documents import html_to_pdf
+from portal.localtime import cn_date
+from portal.materials import service as materials
 from portal.recognition.models import Outcome, RecognitionCase, SupplementItem
+from portal.recognition.service import policy
+from portal.recognition.service.cases import office_name
 from portal.regions import city_name
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -39,11 +42,6 @@ DECISION_BASIS = {
     Outcome.NOT_RECOGNISED: "《工伤保险条例》第十四条、第十五条、第十六条、第二十条",
 }
 
-
-def cn_date(value: date | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 @lru_cache(maxsize=1)
@@ -60,12 +58,6 @@ def render_html(template: str, **context) -> str:
 
 def decision_title(outcome: Outcome) -> str:
     return DECISION_TITLES[outcome]
-
-
-def office_name(case: RecognitionCase) -> str:
-    from portal.recognition.states import office_name as name
-
-    return name(case.city_code)
 
 
 @dataclass(frozen=True)
@@ -86,11 +78,11 @@ class Appeal:
                 f"提起行政诉讼（{self.litigation_source}）。")
 
 
-def _rule(key: str, on: date) -> dl.Rule:
+def _rule(key: str, on: date) -> clocks.Rule:
     try:
-        return dl.rule(key, on)
-    except dl.RuleNotInForce:
-        return next(r for r in dl.rules() if r.key == key)
+        return clocks.rule(key, on)
+    except clocks.RuleNotInForce:
+        return next(r for r in clocks.rules() if r.key == key)
 
 
 def appeal_rights(case: RecognitionCase, on: date) -> Appeal:
@@ -113,8 +105,6 @@ def _parties(case: RecognitionCase) -> dict:
         applicant = "—"
     relation = ""
     if case.relation:
-        from portal.recognition import policy
-
         relation = policy.relations().get(case.relation, case.relation)
     return {
         "applicant": applicant,
@@ -123,7 +113,7 @@ def _parties(case: RecognitionCase) -> dict:
         "worker_name": worker.name if worker else "—",
         "worker_id": mask_id_number(worker.id_number) if worker and worker.id_number else "—",
         "employer": case.employer.name if case.employer else "—",
-        "office": office_name(case),
+        "office": office_name(case.city_code),
         "city": city_name(case.city_code) if case.city_code else "",
     }
 
@@ -133,25 +123,24 @@ def _pdf(template: str, **context) -> bytes:
 
 
 def supplement_notice_pdf(case: RecognitionCase, *, number: str, items: list[SupplementItem], on: date,
-                          running: dl.Deadline | None) -> bytes:
+                          running: clocks.Deadline | None) -> bytes:
     """补正材料通知书 (《工伤认定办法》第八条): the one list of everything missing."""
-    from portal.materials.kinds import kind_label
-
     review_rule = _rule("supplement_review", on)
     return _pdf("supplement_notice.html", case=case, number=number, on=on, running=running,
-                items=[(kind_label(i.kind) if i.kind != "other" else "其他材料", i.description) for i in items],
+                items=[(materials.kind_label(i.kind) if i.kind != "other" else "其他材料", i.description)
+                       for i in items],
                 review_rule=review_rule, **_parties(case))
 
 
-def acceptance_pdf(case: RecognitionCase, *, number: str, on: date, calendar: WorkCalendar) -> bytes:
+def acceptance_pdf(case: RecognitionCase, *, number: str, on: date, calendar: clocks.WorkCalendar) -> bytes:
     """受理决定书: receipt and acceptance dates, the decision limit (60 days, 15 under the
     simplified procedure) counted by the rule, suspension, the employer's burden of proof."""
     key = "recognition_decision_simple" if case.simplified else "recognition_decision"
-    rule = dl.rule(key, on)
+    rule = clocks.rule(key, on)
     due = problem = None
     try:
-        due = dl.deadline(rule, on, calendar=calendar).due_date
-    except CalendarUnknown as exc:
+        due = clocks.deadline(rule, on, calendar=calendar).due_date
+    except clocks.CalendarUnknown as exc:
         problem = exc.message
     return _pdf("acceptance.html", case=case, number=number, on=on, rule=rule, due=due, problem=problem,
                 **_parties(case))

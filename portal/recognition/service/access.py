@@ -5,13 +5,13 @@ documents issued on it (回执, 受理/不予受理决定书, 认定决定书). 
 
   - the recognition officers of the case's city and provincial staff may read it (not drafts);
   - the parties may read it: the applicant, the injured worker and the employer, by
-    :func:`portal.recognition.cases.is_party` — but never the employer a medical file
+    :func:`cases.is_party` — but never the employer a medical file
     (``may_see_medical``; ``portal.materials`` refuses employers medical files whatever we say);
   - the receipt is the applicant's: it lists every file name, including medical ones, so an
     employer that did not apply is refused it;
   - for anyone else this rule has no opinion (the uploader's own account still reads its upload).
 
-Registered with the materials area by the app factory (``portal.create_app``).
+Registered with the materials area by the app factory (``portal._wire_areas``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor, Role
 from portal.materials.models import StoredFile
-from portal.recognition.cases import is_party, may_see_medical
 from portal.recognition.models import CaseMaterial, CaseStatus, RecognitionCase
-from portal.recognition.states import OFFICE_ROLES
+from portal.recognition.service.cases import OFFICE_ROLES, is_party, may_see_medical
 
 
 def cases_of_file(sess: Session, stored_file: StoredFile) -> list[RecognitionCase]:

@@ -15,8 +15,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor
-from portal.recognition import handling
 from portal.recognition.models import CaseStatus
+from portal.recognition.service import handling
 from portal.regions import province
 
 
@@ -51,7 +51,8 @@ def city_overview(sess: Session, actor: Actor, *, today: date | None = None) -> 
     return result
 
 
-def totals(rows: list[CityRow]) -> CityRow:
+def overview_totals(rows: list[CityRow]) -> CityRow:
+    """The province's line under the cities' (全省合计)."""
     return CityRow("", "全省合计", sum(r.open for r in rows), sum(r.near for r in rows),
                    sum(r.overdue for r in rows), sum(r.suspended for r in rows),
                    sum(r.open_urges for r in rows), sum(r.unknown for r in rows))

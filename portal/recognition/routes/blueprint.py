@@ -1,0 +1,24 @@
+"""The blueprint of work-injury recognition, and the template helpers its pages share."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from portal.recognition import service
+from portal.recognition.models import CaseAction
+
+bp = Blueprint("recognition", __name__, url_prefix="/recognition")
+
+
+@bp.app_template_filter("recognition_action_label")
+def action_label(value: str) -> str:
+    """The Chinese name of a step of the procedure (a timeline event's ``action``)."""
+    try:
+        return CaseAction(value).label
+    except ValueError:
+        return value
+
+
+@bp.app_template_global("recognition_office_name")
+def recognition_office_name(city_code: str | None) -> str:
+    return service.office_name(city_code)
