@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Response, request
@@ -65,3 +66,17 @@ def sign_answer(names: signing.HeaderNames, key: bytes, response: Response) -> R
     response.headers.update(signing.signed_headers(
         names, key, signing.RESPONSE_METHOD, request.path, response.get_data()))
     return response
+
+
+def refused_unless(check: Callable[[], Any]) -> Callable:
+    """A sandbox API view runs only when ``check()`` (faults, caller, signature, nonce) answers
+    None; otherwise its refusal is the answer."""
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            refused = check()
+            return refused if refused is not None else view(*args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -6,13 +6,15 @@ import ipaddress
 from functools import lru_cache
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,  # noqa: F401  (re-exported for the route)
+    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
 )
 
+#: the media type of :func:`render`'s output (Prometheus text format)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 REQUESTS = Counter(

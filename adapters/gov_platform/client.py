@@ -40,11 +40,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import requests
 import structlog
 
+from adapters import BEIJING_TIME
 from adapters.gov_platform.errors import GovPlatformError
 from adapters.gov_platform.service_items import (
     API_PREFIX,
@@ -58,7 +58,6 @@ from adapters.signed_json import OnTransport, SignedJsonTransport
 
 log = structlog.get_logger("adapters.gov_platform")
 
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 #: Refusals that the same request may overcome later unchanged (clock skew, a nonce collision).
 _RETRYABLE_CODES = frozenset({ResultCode.STALE_TIMESTAMP, ResultCode.REPLAYED_NONCE, ResultCode.UNAVAILABLE})
@@ -68,7 +67,7 @@ def local_iso(moment: datetime) -> str:
     """ISO 8601 in China Standard Time (+08:00), seconds precision; refuses naive datetimes."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: the platform needs an explicit offset")
-    return moment.astimezone(LOCAL_ZONE).replace(microsecond=0).isoformat()
+    return moment.astimezone(BEIJING_TIME).replace(microsecond=0).isoformat()
 
 
 class ServiceItemsClient:

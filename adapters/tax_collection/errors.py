@@ -8,7 +8,9 @@ A ``TaxPlatformError`` means the platform gave **no usable answer** (unreachable
 from __future__ import annotations
 
 # The signature scheme is shared (adapters.signing); so is its error, re-exported here.
-from adapters.signing import SignatureError  # noqa: F401
+from adapters.signing import SignatureError
+
+__all__ = ["SignatureError", "TaxPlatformError"]
 
 
 class TaxPlatformError(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from adapters import signing as _shared
-from adapters.signing import (  # noqa: F401  (this module's public names, as before the move)
+from adapters.signing import (
     RESPONSE_METHOD,
     WINDOW_SECONDS,
     Verified,
@@ -19,6 +19,10 @@ from adapters.signing import (  # noqa: F401  (this module's public names, as be
     new_nonce,
     sign,
 )
+
+#: the shared scheme's names stay this module's public names, as before the move
+__all__ = ["HEADERS", "HEADER_NONCE", "HEADER_SIGNATURE", "HEADER_TIMESTAMP", "RESPONSE_METHOD",
+           "WINDOW_SECONDS", "Verified", "canonical", "new_nonce", "sign", "signed_headers", "verify"]
 
 HEADER_TIMESTAMP = "X-Tax-Timestamp"
 HEADER_NONCE = "X-Tax-Nonce"

@@ -16,6 +16,8 @@ from stdnum.cn import ric
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError
 
+from portal.localtime import local_today
+
 
 class IdentifierError(ValueError):
     """Carries a Chinese message fit to show next to the field."""
@@ -40,7 +42,7 @@ def normalise_id_number(raw: str, *, today: date | None = None) -> str:
         birth = ric.get_birth_date(value)
     except ValidationError as exc:
         raise IdentifierError("身份证号码中的出生日期不存在") from exc
-    if birth > (today or date.today()):
+    if birth > (today or local_today()):
         raise IdentifierError("身份证号码中的出生日期晚于今天")
     if ric.calc_check_digit(value) != value[17]:
         raise IdentifierError("身份证号码校验位不正确")
@@ -66,24 +68,22 @@ def normalise_uscc(raw: str) -> str:
 
 
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
-
-
-def normalise_phone(raw: str) -> str:
-    value = re.sub(r"[\s-]", "", raw or "")
-    if not value:
-        raise IdentifierError("请填写手机号码")
-    if not _PHONE.match(value):
-        raise IdentifierError("手机号码格式不正确（11位，以1开头）")
-    return value
-
-
 _BANK = re.compile(r"^\d{12,30}$")
 
 
-def normalise_bank_account(raw: str) -> str:
-    value = re.sub(r"\s", "", raw or "")
+def _compact(raw: str, separators: str, pattern: re.Pattern[str], missing: str, malformed: str) -> str:
+    """``raw`` without its separators (a regex character class), checked against ``pattern``."""
+    value = re.sub(separators, "", raw or "")
     if not value:
-        raise IdentifierError("请填写银行账号")
-    if not _BANK.match(value):
-        raise IdentifierError("银行账号应为12至30位数字")
+        raise IdentifierError(missing)
+    if not pattern.match(value):
+        raise IdentifierError(malformed)
     return value
+
+
+def normalise_phone(raw: str) -> str:
+    return _compact(raw, r"[\s-]", _PHONE, "请填写手机号码", "手机号码格式不正确（11位，以1开头）")
+
+
+def normalise_bank_account(raw: str) -> str:
+    return _compact(raw, r"\s", _BANK, "请填写银行账号", "银行账号应为12至30位数字")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
+from portal.choices import LabelledEnum
+from portal.db import Base, enum_column, utcnow
 from portal.security.fields import EncryptedText
 
 
-class AccountKind(enum.StrEnum):
-    PERSON = "person"  #: 自然人 (natural person: worker or relative)
-    ORGANISATION = "organisation"  #: 法人 (legal person: employer, acting through an agent)
-    STAFF = "staff"  #: 工作人员 (agency, HRSS or provincial staff)
+class AccountKind(LabelledEnum):
+    PERSON = "person", "自然人"  #: natural person: worker or relative
+    ORGANISATION = "organisation", "法人"  #: legal person: employer, acting through an agent
+    STAFF = "staff", "工作人员"  #: agency, HRSS or provincial staff
 
 
 class Person(Base):
@@ -63,8 +63,7 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The platform's subject identifier (``sub``): opaque, stable, not personal data.
     subject: Mapped[str] = mapped_column(String(128), unique=True)
-    kind: Mapped[AccountKind] = mapped_column(
-        Enum(AccountKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind))
     display_name: Mapped[str] = mapped_column(String(100))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))

@@ -1,5 +1,10 @@
 """Sign-in, the staff register and personal data (个人信息) — plain Python, no Flask.
 
+The accounts area's one door: other areas and the routes import this module only. Besides its
+own functions it gives the identifier checks of :mod:`portal.accounts.identifiers` (身份证号码,
+统一社会信用代码, phone and bank account numbers) and the reading of the platform's login claims
+(:mod:`portal.accounts.claims`).
+
 Every read and every write of personal data (ID, phone, bank account numbers) writes an audit
 row naming the fields touched, never their values.
 """
@@ -7,14 +12,15 @@ row naming the fields touched, never their values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.accounts.claims import Identity
+from portal.accounts.claims import ClaimsError, Identity, identity_from_claims
 from portal.accounts.identifiers import (
     IdentifierError,
+    birth_date_of,
     normalise_bank_account,
     normalise_id_number,
     normalise_phone,
@@ -28,14 +34,32 @@ from portal.accounts.models import (
     StaffAssignment,
 )
 from portal.audit import service as audit
+from portal.auth import service as auth
 from portal.auth.roles import CITY_STAFF_ROLES, Actor, Role
-from portal.auth.sessions import revoke_account_sessions
-from portal.db import utcnow
-from portal.errors import DomainError, NotFoundError, UserInputError
+from portal.db import Base, independent_transaction, utcnow, will_write
+from portal.errors import DomainError, InvalidFields, NotFoundError, UserInputError
 from portal.regions import province
 from portal.security.crypto import lookup_hash
 from portal.security.fields import lookup_key
 from portal.security.masking import mask_bank_account, mask_id_number, mask_phone
+
+__all__ = [
+    # identifiers
+    "IdentifierError", "birth_date_of", "normalise_bank_account", "normalise_id_number",
+    "normalise_phone", "normalise_uscc",
+    # sign-in
+    "ClaimsError", "Identity", "SignInRefused", "identity_from_claims", "record_login_failure",
+    "record_logout", "sign_in", "sign_in_from_platform",
+    # persons and organisations
+    "bank_account_hash", "find_person_by_id_number", "id_number_hash", "own_organisation",
+    "own_person", "phone_hash",
+    # staff register
+    "deactivate_staff", "revoke_sessions_of", "upsert_staff_assignment",
+    # personal data of the signed-in person
+    "PersonalData", "read_own_personal_data", "update_own_bank_account",
+]
+
+M = TypeVar("M", bound=Base)
 
 
 class SignInRefused(DomainError):
@@ -65,12 +89,23 @@ def find_person_by_id_number(sess: Session, raw_id_number: str) -> Person | None
 # --- sign-in -------------------------------------------------------------------------------
 
 
+def sign_in_from_platform(sess: Session, claims: Mapping[str, Any], client_addr: str | None,
+                          request_id: str | None) -> dict[str, Any]:
+    """The unified login's callback: read the platform's claims and sign the person in.
+
+    A sign-in writes on a GET (the account, the audit row), so the unit of work says so first.
+    A refusal raises; the caller records it with :func:`record_login_failure`."""
+    will_write(sess)
+    return sign_in(sess, identity_from_claims(claims), client_addr, request_id)
+
+
 def sign_in(sess: Session, identity: Identity, client_addr: str | None,
             request_id: str | None) -> dict[str, Any]:
     """Match the platform identity to our records and return the session snapshot.
 
     Natural persons act as 个人 for themselves, legal persons as their 用人单位, staff only with
-    an active entry in the staff register. Refusals are audited by the caller.
+    an active entry in the staff register. Refusals are audited by the caller
+    (:func:`record_login_failure`).
     """
     account = sess.execute(select(Account).where(Account.subject == identity.subject)).scalar_one_or_none()
     if account is None:
@@ -156,7 +191,10 @@ def _upsert_organisation(sess: Session, identity: Identity) -> Organisation:
 
 
 def record_login_failure(sess: Session, actor: Actor, reason: str) -> None:
-    audit.record(sess, actor, "login.failure", detail={"reason": reason})
+    """Audit a refused or failed sign-in in an independent transaction: the request's own unit
+    of work (whatever the sign-in had written) is rolled back, this row stays."""
+    with independent_transaction(sess) as own:
+        audit.record(own, actor, "login.failure", detail={"reason": reason})
 
 
 def record_logout(sess: Session, actor: Actor) -> None:
@@ -190,7 +228,7 @@ def revoke_sessions_of(sess: Session, actor: Actor, subject: str) -> int:
     account = sess.execute(select(Account).where(Account.subject == subject)).scalar_one_or_none()
     if account is None:
         raise NotFoundError(f"没有平台标识为 {subject} 的账号")
-    revoked = revoke_account_sessions(sess, account.id)
+    revoked = auth.revoke_account_sessions(sess, account.id)
     audit.record(sess, actor, "session.revoke", object_type="account", object_id=account.id,
                  detail={"revoked": revoked})
     return revoked
@@ -205,7 +243,7 @@ def deactivate_staff(sess: Session, actor: Actor, subject: str) -> int:
     audit.record(sess, actor, "staff.deactivate", object_type="staff_assignment", object_id=row.id,
                  city_code=row.city_code)
     account = sess.execute(select(Account).where(Account.subject == subject)).scalar_one_or_none()
-    return revoke_account_sessions(sess, account.id) if account else 0
+    return auth.revoke_account_sessions(sess, account.id) if account else 0
 
 
 # --- personal data of the signed-in person ---------------------------------------------------
@@ -222,42 +260,55 @@ class PersonalData:
     bank_name: str | None
 
 
-def _own_person(sess: Session, actor: Actor) -> Person:
-    if actor.role is not Role.WORKER or actor.person_id is None:
-        raise NotFoundError("未找到您的个人信息")
-    person = sess.get(Person, actor.person_id)
-    if person is None:
-        raise NotFoundError("未找到您的个人信息")
-    return person
+def _owned(sess: Session, model: type[M], own_id: int | None, role: Role, actor: Actor, message: str) -> M:
+    """The actor's own row (their person, their organisation); 404 for anyone else."""
+    found = sess.get(model, own_id) if actor.role is role and own_id is not None else None
+    if found is None:
+        raise NotFoundError(message)
+    return found
+
+
+def own_person(sess: Session, actor: Actor) -> Person:
+    """The signed-in worker's own person record."""
+    return _owned(sess, Person, actor.person_id, Role.WORKER, actor, "未找到您的个人信息")
+
+
+def own_organisation(sess: Session, actor: Actor) -> Organisation:
+    """The signed-in employer's own organisation."""
+    return _owned(sess, Organisation, actor.organisation_id, Role.EMPLOYER, actor, "未找到您的单位")
 
 
 def read_own_personal_data(sess: Session, actor: Actor) -> PersonalData:
-    """Decrypt and mask; the read itself is audited."""
-    person = _own_person(sess, actor)
-    fields = ["id_number"] + (["phone"] if person.phone else []) + (["bank_account"] if person.bank_account else [])
-    audit.record(sess, actor, "person.read_personal_data", object_type="person", object_id=person.id,
-                 detail={"fields": fields})
-    return PersonalData(
-        name=person.name,
-        id_number_masked=mask_id_number(person.id_number),
-        phone_masked=mask_phone(person.phone) if person.phone else None,
-        bank_account_masked=mask_bank_account(person.bank_account) if person.bank_account else None,
-        bank_name=person.bank_name,
-    )
+    """Decrypt and mask. The read is audited in an independent transaction, committed before
+    anything is shown, so it stays on record whatever the page answers (a form shown again with
+    422 shows the masked data too)."""
+    with independent_transaction(sess) as own:
+        person = own_person(own, actor)
+        fields = (["id_number"] + (["phone"] if person.phone else [])
+                  + (["bank_account"] if person.bank_account else []))
+        audit.record(own, actor, "person.read_personal_data", object_type="person", object_id=person.id,
+                     detail={"fields": fields})
+        return PersonalData(
+            name=person.name,
+            id_number_masked=mask_id_number(person.id_number),
+            phone_masked=mask_phone(person.phone) if person.phone else None,
+            bank_account_masked=mask_bank_account(person.bank_account) if person.bank_account else None,
+            bank_name=person.bank_name,
+        )
 
 
 def update_own_bank_account(sess: Session, actor: Actor, *, bank_name: str, account_number: str) -> None:
     """Set the account benefits are paid to (待遇发放账户)."""
     bank_name = (bank_name or "").strip()
     if not bank_name:
-        raise UserInputError("请填写开户银行")
+        raise InvalidFields({"bank_name": "请填写开户银行"})
     if len(bank_name) > 100:
-        raise UserInputError("开户银行名称过长")
+        raise InvalidFields({"bank_name": "开户银行名称过长"})
     try:
         number = normalise_bank_account(account_number)
     except IdentifierError as exc:
-        raise UserInputError(str(exc)) from exc
-    person = _own_person(sess, actor)
+        raise InvalidFields({"account_number": str(exc)}) from exc
+    person = own_person(sess, actor)
     person.bank_name = bank_name
     person.bank_account, person.bank_account_hash = number, bank_account_hash(number)
     audit.record(sess, actor, "person.write_personal_data", object_type="person", object_id=person.id,

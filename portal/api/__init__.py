@@ -1,1 +1,1 @@
-"""Machine interfaces (/api/): credentials of other agencies' systems and the OpenAPI document."""
+"""Machine interfaces (机器接口, /api/): credentials of other agencies' systems and the OpenAPI document."""

@@ -16,7 +16,7 @@ from portal.api.models import ApiClient
 from portal.audit import service as audit
 from portal.auth.roles import Actor
 from portal.db import utcnow
-from portal.errors import ConflictError, DomainError, UserInputError
+from portal.errors import ConflictError, DomainError, PermissionDenied, UserInputError
 
 _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 KNOWN_SCOPES = frozenset({"project_cover:read"})
@@ -27,8 +27,7 @@ class ApiAuthError(DomainError):
     code = "unauthorized"
 
 
-class ApiScopeError(DomainError):
-    status = 403
+class ApiScopeError(PermissionDenied):
     code = "insufficient_scope"
 
 

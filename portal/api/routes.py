@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from portal.api import clients
+from portal.api import service
 from portal.api.decorators import machine_endpoint
 from portal.api.openapi import document, error_response, operation
-from portal.audit import service as audit
 from portal.auth.access import public
 from portal.db import utcnow
-from portal.errors import NotFoundError
 from portal.extensions import db_session, limiter, settings
-from portal.projects.public_facts import facts_of, project_by_code
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -52,8 +49,8 @@ def _client_key() -> str:
     """Rate-limit per calling system (its client id), falling back to the address."""
     header = request.headers.get("Authorization", "")
     try:
-        return "api:" + clients.parse_basic(header)[0]
-    except clients.ApiAuthError:
+        return "api:" + service.parse_basic(header)[0]
+    except service.ApiAuthError:
         return "ip:" + (request.remote_addr or "unknown")
 
 
@@ -77,21 +74,14 @@ def _client_key() -> str:
     },
 )
 def project_cover(code: str):
-    project = project_by_code(db_session(), code, g.api_client.city_code)
-    audit.record(db_session(), g.machine_actor, "api.project_cover.read", object_type="project",
-                 object_id=code[:64], city_code=project.city_code if project else g.api_client.city_code,
-                 detail={"found": project is not None})
-    if project is None:
-        # a miss is audited too: commit that row now, the error response would roll it back
-        db_session().commit()
-        raise NotFoundError("没有该项目编号的参保项目，或该项目不在贵单位所属地市")
-    facts = facts_of(project)
+    cover = service.project_cover(db_session(), g.machine_actor, g.api_client, code)
+    facts = cover.facts
     return jsonify({
         "project_code": facts.reference, "name": facts.title, "contractor": facts.holder,
         "city_code": facts.city_code,
         "cover_from": facts.period_from.isoformat() if facts.period_from else None,
         "cover_to": facts.period_to.isoformat() if facts.period_to else None,
         "status": facts.status, "covered": facts.covered,
-        "permit_number": project.permit_number,
+        "permit_number": cover.permit_number,
         "checked_at": utcnow().isoformat(),
     })

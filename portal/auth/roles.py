@@ -7,22 +7,19 @@ only their own organisation.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from portal.choices import LabelledEnum
 
-class Role(enum.StrEnum):
-    WORKER = "worker"  #: 个人（职工及其近亲属）
-    EMPLOYER = "employer"  #: 用人单位
-    CLERK = "clerk"  #: 经办 (city agency clerk)
-    RECOGNITION_OFFICER = "recognition_officer"  #: 工伤认定 (HRSS recognition officer)
-    APPRAISAL_OFFICE = "appraisal_office"  #: 劳动能力鉴定 (appraisal committee office)
-    FINANCE = "finance"  #: 财务
-    PROVINCIAL = "provincial"  #: 省级 (provincial staff, all cities)
 
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
+class Role(LabelledEnum):
+    WORKER = "worker", "个人"  #: 职工及其近亲属
+    EMPLOYER = "employer", "用人单位"
+    CLERK = "clerk", "经办人员"  #: city agency clerk
+    RECOGNITION_OFFICER = "recognition_officer", "工伤认定人员"  #: HRSS recognition officer
+    APPRAISAL_OFFICE = "appraisal_office", "劳动能力鉴定办公室"  #: appraisal committee office
+    FINANCE = "finance", "财务人员"
+    PROVINCIAL = "provincial", "省级管理人员"  #: provincial staff, all cities
 
     @property
     def is_staff(self) -> bool:
@@ -32,16 +29,6 @@ class Role(enum.StrEnum):
     def is_city_staff(self) -> bool:
         return self in CITY_STAFF_ROLES
 
-
-ROLE_LABELS = {
-    Role.WORKER: "个人",
-    Role.EMPLOYER: "用人单位",
-    Role.CLERK: "经办人员",
-    Role.RECOGNITION_OFFICER: "工伤认定人员",
-    Role.APPRAISAL_OFFICE: "劳动能力鉴定办公室",
-    Role.FINANCE: "财务人员",
-    Role.PROVINCIAL: "省级管理人员",
-}
 
 CITY_STAFF_ROLES = frozenset({Role.CLERK, Role.RECOGNITION_OFFICER, Role.APPRAISAL_OFFICE, Role.FINANCE})
 STAFF_ROLES = CITY_STAFF_ROLES | {Role.PROVINCIAL}

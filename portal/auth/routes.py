@@ -9,12 +9,10 @@ from flask import Blueprint, g, redirect, request, session, url_for
 
 from portal import metrics
 from portal.accounts import service as accounts
-from portal.accounts.claims import identity_from_claims
 from portal.auth import oidc
 from portal.auth.access import public, signed_in
-from portal.db import set_write_intent
 from portal.errors import DomainError
-from portal.extensions import db_session, limiter, separate_transaction, settings
+from portal.extensions import db_session, limiter, settings
 from portal.web.errors import error_response
 from portal.web.urls import safe_next
 
@@ -48,14 +46,12 @@ def login():
 @public
 @limiter.limit(_login_limit)
 def callback():
-    set_write_intent(True)  # a GET that writes (sign-in): SQLite starts it as a writer
     try:
         token = oidc.client().authorize_access_token()
         claims = dict(token.get("userinfo") or {})
         if not claims:
             raise ValueError("no id_token")
-        identity = identity_from_claims(claims)
-        snapshot = accounts.sign_in(db_session(), identity, g.actor.client_addr, g.request_id)
+        snapshot = accounts.sign_in_from_platform(db_session(), claims, g.actor.client_addr, g.request_id)
     except DomainError as exc:
         return _failed(exc.code, exc.message)
     except (AuthlibBaseError, requests.RequestException, ValueError, KeyError) as exc:
@@ -72,11 +68,11 @@ def callback():
 
 
 def _failed(reason: str, message: str):
-    """Audit the failure in its own transaction: the request's own unit of work rolls back."""
+    """The service audits the failure in its own transaction: this request's unit of work
+    rolls back."""
     metrics.LOGINS.labels("failure").inc()
     session["ask_platform_login"] = True
-    with separate_transaction() as sess:
-        accounts.record_login_failure(sess, g.actor, reason)
+    accounts.record_login_failure(db_session(), g.actor, reason)
     return error_response(400 if reason != "login_refused" else 403, message, "login_failed")
 
 

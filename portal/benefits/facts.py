@@ -8,14 +8,15 @@ so the page shows it beside that field and the command line prints it with the f
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from portal.choices import LabelledEnum
 from portal.errors import UserInputError
+from portal.localtime import cn_date
 
 #: 《工伤保险条例》(国务院令第375号) came into force on this day; nothing before it is estimated
 LAW_START = date(2004, 1, 1)
@@ -27,46 +28,25 @@ MAX_DEPENDANTS = 20
 FEN = Decimal("0.01")
 
 
-def cn_date(day: date) -> str:
-    """2026-01-05 -> 2026年1月5日."""
-    return f"{day.year}年{day.month}月{day.day}日"
+
+class Outcome(LabelledEnum):
+    DISABILITY = "disability", "致残"  #: 伤残（已评定或预计的伤残等级）
+    DEATH = "death", "因工死亡"
 
 
-class Outcome(enum.StrEnum):
-    DISABILITY = "disability"  #: 伤残（已评定或预计的伤残等级）
-    DEATH = "death"  #: 因工死亡
-
-    @property
-    def label(self) -> str:
-        return {"disability": "致残", "death": "因工死亡"}[self.value]
+class CareLevel(LabelledEnum):
+    FULL = "full", "生活完全不能自理"
+    MOST = "most", "生活大部分不能自理"
+    PARTIAL = "partial", "生活部分不能自理"
 
 
-class CareLevel(enum.StrEnum):
-    FULL = "full"  #: 生活完全不能自理
-    MOST = "most"  #: 生活大部分不能自理
-    PARTIAL = "partial"  #: 生活部分不能自理
-
-    @property
-    def label(self) -> str:
-        return {"full": "生活完全不能自理", "most": "生活大部分不能自理", "partial": "生活部分不能自理"}[self.value]
-
-
-class Relation(enum.StrEnum):
-    SPOUSE = "spouse"  #: 配偶
-    CHILD = "child"  #: 子女
-    PARENT = "parent"  #: 父母
-    GRANDPARENT = "grandparent"  #: 祖父母、外祖父母
-    GRANDCHILD = "grandchild"  #: 孙子女、外孙子女
-    SIBLING = "sibling"  #: 兄弟姐妹
-
-    @property
-    def label(self) -> str:
-        return RELATION_LABELS[self]
-
-
-RELATION_LABELS = {Relation.SPOUSE: "配偶", Relation.CHILD: "子女", Relation.PARENT: "父母",
-                   Relation.GRANDPARENT: "祖父母或外祖父母", Relation.GRANDCHILD: "孙子女或外孙子女",
-                   Relation.SIBLING: "兄弟姐妹"}
+class Relation(LabelledEnum):
+    SPOUSE = "spouse", "配偶"
+    CHILD = "child", "子女"
+    PARENT = "parent", "父母"
+    GRANDPARENT = "grandparent", "祖父母或外祖父母"
+    GRANDCHILD = "grandchild", "孙子女或外孙子女"
+    SIBLING = "sibling", "兄弟姐妹"
 
 #: field name -> how pages and messages name it
 FIELD_LABELS = {
@@ -156,11 +136,16 @@ class _Reader:
             return value or None
         return value
 
-    def date_(self, name: str, what: str, *, required: bool) -> date | None:
+    def given(self, name: str, what: str, *, required: bool) -> Any:
+        """The value of ``name`` (None when it is empty), refused with 请填写… when required."""
         value = self.raw(name)
+        if value is None and required:
+            self.fail(name, f"请填写{what}")
+        return value
+
+    def date_(self, name: str, what: str, *, required: bool) -> date | None:
+        value = self.given(name, what, required=required)
         if value is None:
-            if required:
-                self.fail(name, f"请填写{what}")
             return None
         if isinstance(value, datetime):
             value = value.date()
@@ -176,10 +161,8 @@ class _Reader:
             return None
 
     def money(self, name: str, what: str, *, required: bool) -> Decimal | None:
-        value = self.raw(name)
+        value = self.given(name, what, required=required)
         if value is None:
-            if required:
-                self.fail(name, f"请填写{what}")
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
             self.fail(name, f"{what}格式不正确，请填写数字，如 6000.00")

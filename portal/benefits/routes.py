@@ -7,25 +7,19 @@ their fields out of band; without JavaScript the form submits and the whole page
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, g, make_response, render_template, request
 
 from portal.auth.access import public, requires
 from portal.auth.roles import Role
-from portal.benefits import sensitivity
-from portal.benefits.engine import CODES, PAYER_LABELS, PERIOD_LABELS, estimate, yuan
-from portal.benefits.facts import FIELD_LABELS, InvalidFacts, cn_date, parse_facts
+from portal.benefits import service
 from portal.benefits.forms import DEPENDANT_ROWS, FACT_FIELDS, EstimateForm
-from portal.benefits.policy import benefit_policy, label
 from portal.documents import html_to_pdf
 from portal.extensions import db_session
+from portal.localtime import local_today
 from portal.web.rendering import wants_fragment
 
 bp = Blueprint("benefits", __name__, url_prefix="/benefits")
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 RESULTS_ID = "estimate-results"
 #: every error slot on the page: one per field, one per dependant row, one for the whole case
 ERROR_SLOTS = tuple(FACT_FIELDS) + ("dependants",) + tuple(f"dependants-{i}" for i in range(DEPENDANT_ROWS))
@@ -33,25 +27,20 @@ ERROR_SLOTS = tuple(FACT_FIELDS) + ("dependants",) + tuple(f"dependants-{i}" for
 
 @bp.app_template_filter("benefit_yuan")
 def _benefit_yuan(amount) -> str:
-    return yuan(amount)
+    return service.yuan(amount)
 
 
 @bp.app_template_filter("benefit_label")
 def _benefit_label(key: str) -> str:
-    return label(key)
-
-
-def _today() -> date:
-    return datetime.now(LOCAL_TZ).date()
+    return service.label(key)
 
 
 def _run(form: EstimateForm):
     """(estimate, field errors keyed by error slot, effects) for what the form carries."""
     data, rows = form.facts_data()
     try:
-        facts = parse_facts(data, today=_today())
-        result = estimate(facts)
-    except InvalidFacts as exc:
+        calculation = service.calculate(data, today=local_today())
+    except service.InvalidFacts as exc:
         errors: dict[str, list[str]] = {}
         for e in exc.errors:
             slot = e.field
@@ -61,7 +50,7 @@ def _run(form: EstimateForm):
                 slot = "date"
             errors.setdefault(slot, []).append(e.message)
         return None, errors, []
-    return result, {}, sensitivity.effects(facts, result)
+    return calculation.estimate, {}, calculation.effects
 
 
 def _prefill(form: EstimateForm) -> str | None:
@@ -71,44 +60,24 @@ def _prefill(form: EstimateForm) -> str | None:
         return None
     if not g.actor.is_authenticated:
         return "登录后才能从您的工伤认定案件填入日期；现在可以直接填写。"
-    from portal.recognition.cases import load_case
-    from portal.recognition.models import Outcome as RecognitionOutcome
-
     if not raw.isdigit():
         return "没有找到这个工伤认定案件，或者您无权查看"
-    case = load_case(db_session(), g.actor, int(raw))  # 404 when not visible to the actor
-    day = case.death_date if case.died and case.death_date else case.event_date
-    if not form.date.data and day is not None:
-        form.date.data = day.isoformat()
+    case = service.case_prefill(db_session(), g.actor, int(raw))  # 404 when not visible to the actor
+    if not form.date.data and case.day is not None:
+        form.date.data = case.day.isoformat()
     if not form.outcome.data:
         form.outcome.data = "death" if case.died else "disability"
-    reference = case.reference or f"#{case.id}"
-    if case.outcome not in (RecognitionOutcome.RECOGNISED, RecognitionOutcome.DEEMED):
-        return f"已从案件 {reference} 填入日期；该案件尚未认定为工伤，测算仅供参考。"
-    return f"已从工伤认定案件 {reference} 填入{'死亡' if case.died else '受伤'}日期，请补充其余内容。"
-
-
-def _my_cases() -> list:
-    """A signed-in worker's recognition cases with a date, newest first, to prefill from."""
-    if not g.actor.is_authenticated or g.actor.role is not Role.WORKER:
-        return []
-    from portal.recognition.cases import visible_cases
-    from portal.recognition.models import CaseStatus, RecognitionCase
-    from portal.recognition.models import Outcome as RecognitionOutcome
-
-    q = (visible_cases(g.actor)
-         .where(RecognitionCase.status != CaseStatus.DRAFT, RecognitionCase.event_date.is_not(None),
-                RecognitionCase.outcome.in_([RecognitionOutcome.RECOGNISED, RecognitionOutcome.DEEMED]))
-         .order_by(RecognitionCase.event_date.desc(), RecognitionCase.id.desc()).limit(5))
-    return list(db_session().execute(q).scalars())
+    if not case.recognised:
+        return f"已从案件 {case.reference} 填入日期；该案件尚未认定为工伤，测算仅供参考。"
+    return f"已从工伤认定案件 {case.reference} 填入{'死亡' if case.died else '受伤'}日期，请补充其余内容。"
 
 
 def _context(form: EstimateForm, result, errors, effects, **extra) -> dict:
     query = request.query_string.decode("utf-8", "replace")
     return {"form": form, "result": result, "errors": errors, "effects": effects, "results_id": RESULTS_ID,
-            "error_slots": ERROR_SLOTS, "field_labels": FIELD_LABELS, "codes": CODES,
-            "payer_labels": PAYER_LABELS, "period_labels": PERIOD_LABELS, "cn_date": cn_date,
-            "query": query, "today": _today(), **extra}
+            "error_slots": ERROR_SLOTS, "field_labels": service.FIELD_LABELS, "codes": service.CODES,
+            "payer_labels": service.PAYER_LABELS, "period_labels": service.PERIOD_LABELS,
+            "cn_date": service.cn_date, "query": query, "today": local_today(), **extra}
 
 
 @bp.get("/estimate")
@@ -120,7 +89,8 @@ def estimate_page():
     result, errors, effects = (None, {}, [])
     if form.submitted(request.args):
         result, errors, effects = _run(form)
-    context = _context(form, result, errors, effects, prefill_note=note, my_cases=_my_cases())
+    context = _context(form, result, errors, effects, prefill_note=note,
+                       my_cases=service.prefill_cases(db_session(), g.actor))
     if wants_fragment(RESULTS_ID):
         body = render_template("benefits/_results.html", oob=True, **context)
     else:
@@ -154,8 +124,8 @@ def estimate_pdf():
 @requires(Role.PROVINCIAL)
 def tables():
     """The benefit figures in force today and every version before and after, with sources."""
-    policy = benefit_policy()
-    today = _today()
-    rows = [{"key": key, "label": label(key), "current": policy.at(key, today), "history": policy.history(key)}
-            for key in policy.keys()]
-    return render_template("benefits/tables.html", rows=rows, today=today, cn_date=cn_date)
+    policy = service.benefit_policy()
+    today = local_today()
+    rows = [{"key": key, "label": service.label(key), "current": policy.at(key, today),
+             "history": policy.history(key)} for key in policy.keys()]
+    return render_template("benefits/tables.html", rows=rows, today=today, cn_date=service.cn_date)

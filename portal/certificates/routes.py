@@ -7,7 +7,6 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 from portal.auth.access import public, requires
 from portal.auth.roles import Role
 from portal.certificates import service
-from portal.certificates.subjects import provider
 from portal.documents import html_to_pdf, qr_svg_data_uri
 from portal.extensions import db_session, limiter, settings
 from portal.regions import city_name
@@ -31,7 +30,7 @@ def download(number: str):
     html = render_template(
         "certificates/certificate_pdf.html", certificate=certificate, code=code, verify_url=verify_url,
         qr=qr_svg_data_uri(verify_url), facts=service.printed_facts(certificate),
-        source=provider(certificate.subject_type), city_name=city_name)
+        source=service.provider(certificate.subject_type), city_name=city_name)
     response = Response(html_to_pdf(html, base_url=request.host_url), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{certificate.number}.pdf"'
     return response

@@ -1,4 +1,9 @@
-"""Issue, render and verify proofs of cover. Plain Python.
+"""Issue, render and verify proofs of cover (参保证明). Plain Python.
+
+The certificates area's one door. Areas that issue proofs of cover (units, construction
+projects) describe their subject with a :class:`SubjectProvider` whose facts are
+:class:`PublicFacts`; the app factory registers each with :func:`register`
+(:mod:`portal.certificates.subjects`). The certificates area never reads their tables itself.
 
 Verification tells a third party one of three things:
 - 有效 (valid): the certificate exists, its code matches, and what it says is still true;
@@ -22,11 +27,21 @@ from sqlalchemy.orm import Session
 from portal.audit import service as audit
 from portal.auth.roles import Actor
 from portal.certificates.models import Certificate
-from portal.certificates.subjects import PublicFacts, provider
+from portal.certificates.subjects import (
+    PublicFacts,
+    SubjectProvider,
+    provider,
+    register,
+)
 from portal.db import utcnow
 from portal.errors import NotFoundError
 from portal.security.crypto import lookup_hash
 from portal.security.fields import lookup_key
+
+__all__ = [
+    "CODE_LENGTH", "PublicFacts", "SubjectProvider", "Verdict", "Verification", "check_code", "issue",
+    "own_certificate", "printed_facts", "provider", "register", "verify",
+]
 
 CODE_LENGTH = 16
 

@@ -1,7 +1,8 @@
 """What a certificate can be about, and what a third party may see of it.
 
-Areas that issue proofs of cover (units, construction projects) register a provider at import:
-``register(SubjectProvider(...))``. The certificates area never reads their tables itself.
+Areas that issue proofs of cover (units, construction projects) describe their subject with a
+``SubjectProvider``; the app factory registers it (``certificates.register(...)`` in
+``portal._wire_areas``). The certificates area never reads their tables itself.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ _PROVIDERS: dict[str, SubjectProvider] = {}
 
 
 def register(provider: SubjectProvider) -> None:
+    """What a certificate of ``provider.subject_type`` says and who may have one issued."""
     _PROVIDERS[provider.subject_type] = provider
 
 

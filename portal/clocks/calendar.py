@@ -19,7 +19,6 @@ table (``portal.clocks.service.work_calendar(sess)``); without one, the library 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
+from portal.choices import LabelledEnum
 from portal.errors import UserInputError
 
 
@@ -41,16 +41,9 @@ class CalendarUnknown(UserInputError):
         self.year = year
 
 
-class DayKind(enum.StrEnum):
-    HOLIDAY = "holiday"  #: 放假（法定节假日或调休放假）
-    WORKDAY = "workday"  #: 调休上班
-
-    @property
-    def label(self) -> str:
-        return DAY_KIND_LABELS[self]
-
-
-DAY_KIND_LABELS = {DayKind.HOLIDAY: "放假", DayKind.WORKDAY: "调休上班"}
+class DayKind(LabelledEnum):
+    HOLIDAY = "holiday", "放假"  #: 法定节假日或调休放假
+    WORKDAY = "workday", "调休上班"
 
 #: the library's holiday names in Chinese
 HOLIDAY_NAMES = {

@@ -42,7 +42,6 @@ Every working-day question about a year no calendar knows raises ``CalendarUnkno
 from __future__ import annotations
 
 import calendar as _monthcal
-import enum
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,40 +49,30 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from portal.choices import LabelledEnum
 from portal.clocks.calendar import LIBRARY_ONLY, CalendarUnknown, WorkCalendar
 from portal.config import CONFIG_DIR
 from portal.errors import UserInputError
+from portal.localtime import cn_date
+from portal.policy.dated import EffectiveDated, Sourced, earliest, in_force
 
 DEADLINES_FILE = CONFIG_DIR / "policy" / "deadlines.toml"
 
 
-class Unit(enum.StrEnum):
-    CALENDAR_DAYS = "calendar_days"  #: 日
-    WORKING_DAYS = "working_days"  #: 工作日
-    MONTHS = "months"  #: 个月
-    YEARS = "years"  #: 年
+class Unit(LabelledEnum):
+    """The unit a period counts in; the label follows the number (15日, 5个工作日)."""
 
-    @property
-    def label(self) -> str:
-        return UNIT_LABELS[self]
+    CALENDAR_DAYS = "calendar_days", "日"
+    WORKING_DAYS = "working_days", "个工作日"
+    MONTHS = "months", "个月"
+    YEARS = "years", "年"
 
 
-UNIT_LABELS = {Unit.CALENDAR_DAYS: "日", Unit.WORKING_DAYS: "个工作日", Unit.MONTHS: "个月", Unit.YEARS: "年"}
-
-
-class PauseKind(enum.StrEnum):
-    SUSPENSION = "suspension"  #: 中止（如等待仲裁、诉讼结论）
-    SUPPLEMENT = "supplement"  #: 等待补正材料
-    TOLLING = "tolling"  #: 因不属于本人原因耽误（法释〔2014〕9号第七条）
-    RESCHEDULE = "reschedule"  #: 经批准改期（劳动能力鉴定）
-
-    @property
-    def label(self) -> str:
-        return PAUSE_LABELS[self]
-
-
-PAUSE_LABELS = {PauseKind.SUSPENSION: "中止", PauseKind.SUPPLEMENT: "等待补正材料",
-                PauseKind.TOLLING: "非本人原因耽误", PauseKind.RESCHEDULE: "经批准改期"}
+class PauseKind(LabelledEnum):
+    SUSPENSION = "suspension", "中止"  #: 如等待仲裁、诉讼结论
+    SUPPLEMENT = "supplement", "等待补正材料"
+    TOLLING = "tolling", "非本人原因耽误"  #: 因不属于本人原因耽误（法释〔2014〕9号第七条）
+    RESCHEDULE = "reschedule", "经批准改期"  #: 劳动能力鉴定
 
 
 class UnknownRule(UserInputError):
@@ -102,7 +91,7 @@ class InvalidPause(UserInputError):
 
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(Sourced, EffectiveDated):
     key: str
     ref: str  #: D1..D17 in shared/domain.md §5
     title: str
@@ -121,10 +110,6 @@ class Rule:
     note: str = ""
 
     @property
-    def unconfirmed(self) -> bool:
-        return self.confidence != "C"
-
-    @property
     def counts_working_days(self) -> bool:
         return self.unit is Unit.WORKING_DAYS
 
@@ -133,19 +118,12 @@ class Rule:
         """e.g. 15日, 5个工作日, 6个月, 1年."""
         return f"{self.length}{self.unit.label}"
 
-    def covers(self, on: date) -> bool:
-        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
-
 
 @dataclass(frozen=True)
-class CountingPolicy:
+class CountingPolicy(Sourced):
     source: str
     confidence: str
     near_working_days: int
-
-    @property
-    def unconfirmed(self) -> bool:
-        return self.confidence != "C"
 
 
 def _load(path: Path) -> tuple[tuple[Rule, ...], CountingPolicy]:
@@ -194,12 +172,11 @@ def rule(key: str, on: date) -> Rule:
     versions = [r for r in _data()[0] if r.key == key]
     if not versions:
         raise UnknownRule(f"没有名为“{key}”的期限规则；可用的规则：{'、'.join(rule_keys())}")
-    for version in versions:
-        if version.covers(on):
-            return version
-    earliest = min(v.valid_from for v in versions)
-    raise RuleNotInForce(f"{on:%Y年%m月%d日}没有适用的期限规则（{key}，"
-                         f"现有规则自{earliest:%Y年%m月%d日}起施行）")
+    version = in_force(versions, on)
+    if version is None:
+        raise RuleNotInForce(f"{on:%Y年%m月%d日}没有适用的期限规则（{key}，"
+                             f"现有规则自{earliest(versions):%Y年%m月%d日}起施行）")
+    return version
 
 
 # --- pauses -----------------------------------------------------------------------------------
@@ -273,9 +250,6 @@ def add_months(day: date, months: int) -> date:
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, _monthcal.monthrange(year, month)[1]))
 
-
-def _cn(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @dataclass(frozen=True)
@@ -369,11 +343,11 @@ def _calendar_deadline(r: Rule, start: date, closed: list[_Span], open_span: _Sp
         if now_paused == paused:
             break
         paused = now_paused
-    intro = f"自{r.starts_label}（{_cn(start)}）的次日起算{r.period_label}"
+    intro = f"自{r.starts_label}（{cn_date(start)}）的次日起算{r.period_label}"
     if open_span is not None and open_span.start <= end:
         days_left = (end - open_span.start).days + 1
         counted = (open_span.start - first).days - _paused_calendar_days(closed, first, open_span.start)
-        text = (f"{intro}；自{_cn(open_span.start)}起停止计算，已计{counted}日，"
+        text = (f"{intro}；自{cn_date(open_span.start)}起停止计算，已计{counted}日，"
                 f"恢复计算后还剩{days_left}日。")
         return Deadline(r, start, None, r.source, counted, paused, text, None, open_span.start, days_left,
                         tuple(spans))
@@ -386,10 +360,10 @@ def _calendar_deadline(r: Rule, start: date, closed: list[_Span], open_span: _Sp
         if due != end:
             name = cal.info(end).name
             reason = f"（{name}）" if name else ""
-            parts.append(f"期间最后一日{_cn(end)}为法定休假日{reason}，顺延至休假日结束的次日{_cn(due)}")
+            parts.append(f"期间最后一日{cn_date(end)}为法定休假日{reason}，顺延至休假日结束的次日{cn_date(due)}")
     verb = "最早可于" if r.earliest else "至"
     tail = "起申请" if r.earliest else "届满"
-    text = "；".join(parts) + f"；{verb}{_cn(due)}{tail}。"
+    text = "；".join(parts) + f"；{verb}{cn_date(due)}{tail}。"
     counted = (due - start).days - paused
     return Deadline(r, start, due, r.source, counted, paused, text, end, None, None, tuple(spans))
 
@@ -397,7 +371,7 @@ def _calendar_deadline(r: Rule, start: date, closed: list[_Span], open_span: _Sp
 def _working_day_deadline(r: Rule, start: date, spans: list[_Span], cal: WorkCalendar) -> Deadline:
     counted = paused = 0
     day = start
-    intro = f"自{r.starts_label}（{_cn(start)}）的次日起算{r.period_label}"
+    intro = f"自{r.starts_label}（{cn_date(start)}）的次日起算{r.period_label}"
     span_index = 0
     while counted < r.length:
         day += timedelta(days=1)
@@ -407,7 +381,7 @@ def _working_day_deadline(r: Rule, start: date, spans: list[_Span], cal: WorkCal
         if span is not None and span.start <= day and (span.end is None or day <= span.end):
             if span.end is None:  # the clock is stopped and has not run again yet
                 days_left = r.length - counted
-                text = (f"{intro}；自{_cn(span.start)}起停止计算，已计{counted}个工作日，"
+                text = (f"{intro}；自{cn_date(span.start)}起停止计算，已计{counted}个工作日，"
                         f"恢复计算后还剩{days_left}个工作日。")
                 return Deadline(r, start, None, r.source, counted, paused, text, None, span.start,
                                 days_left, tuple(spans))
@@ -419,26 +393,18 @@ def _working_day_deadline(r: Rule, start: date, spans: list[_Span], cal: WorkCal
     parts = [intro, "法定节假日和休息日不计入，调休上班日计入"]
     if paused:
         parts.append(f"停止计算期间的{paused}个工作日不计入，期限相应顺延")
-    text = "；".join(parts) + f"；至{_cn(day)}届满。"
+    text = "；".join(parts) + f"；至{cn_date(day)}届满。"
     return Deadline(r, start, day, r.source, counted, paused, text, day, None, None, tuple(spans))
 
 
 # --- status -----------------------------------------------------------------------------------
 
 
-class ClockState(enum.StrEnum):
-    OK = "ok"  #: 正常
-    NEAR = "near"  #: 即将到期
-    OVERDUE = "overdue"  #: 已超期
-    PAUSED = "paused"  #: 已停止计时
-
-    @property
-    def label(self) -> str:
-        return CLOCK_STATE_LABELS[self]
-
-
-CLOCK_STATE_LABELS = {ClockState.OK: "正常", ClockState.NEAR: "即将到期", ClockState.OVERDUE: "已超期",
-                      ClockState.PAUSED: "已停止计时"}
+class ClockState(LabelledEnum):
+    OK = "ok", "正常"
+    NEAR = "near", "即将到期"
+    OVERDUE = "overdue", "已超期"
+    PAUSED = "paused", "已停止计时"
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.clocks.calendar import DAY_KIND_LABELS
+from portal.clocks.calendar import DayKind
 from portal.clocks.service import NAME_MAX, SOURCE_MAX
 from portal.web.fields import ChoiceField, LocalDateField, strip
 
 
 class OverrideForm(FlaskForm):
     day = LocalDateField("日期", validators=[InputRequired("请填写日期")])
-    kind = ChoiceField("类型", choices=[SelectChoice(k.value, label) for k, label in DAY_KIND_LABELS.items()],
+    kind = ChoiceField("类型", choices=[SelectChoice(k.value, k.label) for k in DayKind],
                        validators=[DataRequired("请选择类型")])
     name = StringField("节日名称", filters=[strip],
                        validators=[DataRequired("请填写节日名称"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, String, func
+from sqlalchemy import Date, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clocks.calendar import DayKind
-from portal.db import Base, utcnow
+from portal.db import Base, enum_column, utcnow
 
 
 class HolidayOverride(Base):
@@ -22,8 +22,7 @@ class HolidayOverride(Base):
     #: 日期
     day: Mapped[date] = mapped_column(Date, unique=True)
     #: 类型：放假 / 调休上班
-    kind: Mapped[DayKind] = mapped_column(
-        Enum(DayKind, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]))
+    kind: Mapped[DayKind] = mapped_column(enum_column(DayKind, length=10))
     #: 节日名称，如 元旦、春节
     name: Mapped[str] = mapped_column(String(100))
     #: 依据，如 国务院办公厅关于2027年部分节假日安排的通知

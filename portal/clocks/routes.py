@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, render_template, request
 
 from portal.auth.access import requires
 from portal.auth.roles import Role
 from portal.clocks import service
 from portal.clocks.forms import ConfirmForm, OverrideForm, YearCompleteForm
-from portal.errors import UserInputError
 from portal.extensions import db_session
+from portal.localtime import local_today
+from portal.web.forms import back_with_errors, handle_form, see_other
 from portal.web.rendering import render_partial_or_page, wants_fragment
 
 bp = Blueprint("clocks", __name__, url_prefix="/clocks")
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 LIST_ID = "holiday-year"
-
-
-def _today():
-    return datetime.now(LOCAL_TZ).date()
 
 
 def _year_arg(default: int) -> int:
@@ -39,7 +32,7 @@ def _page(year: int, form: OverrideForm | None = None, year_form: YearCompleteFo
         form = OverrideForm(formdata=None, data={"kind": "holiday"})
     context = {"overview": overview, "form": form,
                "year_form": year_form or YearCompleteForm(formdata=None, prefix="complete"),
-               "confirm_form": ConfirmForm(), "this_year": _today().year, "list_id": LIST_ID,
+               "confirm_form": ConfirmForm(), "this_year": local_today().year, "list_id": LIST_ID,
                "notice": notice}
     if status == 200:
         return render_partial_or_page("clocks/holidays.html", "clocks/_year.html", LIST_ID, **context)
@@ -51,65 +44,56 @@ def _back(year: int, message: str):
     flashed and the browser goes back to the page (303)."""
     if wants_fragment(LIST_ID):
         return _page(year, notice=message)
-    flash(message, "success")
-    return redirect(url_for("clocks.holidays", year=year), 303)
+    return see_other("clocks.holidays", flash_message=message, year=year)
 
 
 @bp.get("/holidays")
 @requires(Role.PROVINCIAL)
 def holidays():
     """A year's overrides, whether the year is known, and the form to add one."""
-    return _page(_year_arg(_today().year))
+    return _page(_year_arg(local_today().year))
 
 
 @bp.post("/holidays")
 @requires(Role.PROVINCIAL)
 def add_holiday():
     form = OverrideForm()
-    year = form.day.data.year if form.day.data else _year_arg(_today().year)
-    if form.validate_on_submit():
-        try:
-            override = service.add_override(db_session(), g.actor, form.day.data, form.kind.data,
-                                            form.name.data, form.source.data)
-        except UserInputError as exc:
-            form.form_errors.append(exc.message)
-        else:
-            flash(f"已录入：{override.day:%Y-%m-%d} {override.kind.label}（{override.name}）。", "success")
-            return redirect(url_for("clocks.holidays", year=override.day.year), 303)
-    return _page(year if service.FIRST_YEAR <= year <= service.LAST_YEAR else _today().year, form=form,
-                 status=422)
+    year = form.day.data.year if form.day.data else _year_arg(local_today().year)
+    if not service.FIRST_YEAR <= year <= service.LAST_YEAR:
+        year = local_today().year
+    return handle_form(
+        form,
+        lambda f: service.add_override(db_session(), g.actor, f.day.data, f.kind.data, f.name.data, f.source.data),
+        done=lambda o: see_other("clocks.holidays", year=o.day.year,
+                                 flash_message=f"已录入：{o.day:%Y-%m-%d} {o.kind.label}（{o.name}）。"),
+        again=lambda f, status: _page(year, form=f, status=status))
 
 
 @bp.post("/holidays/<int:override_id>/remove")
 @requires(Role.PROVINCIAL)
 def remove_holiday(override_id: int):
-    year = _year_arg(_today().year)
-    if not ConfirmForm().validate_on_submit():
-        flash("页面已过期，请重新操作。", "error")
-        return redirect(url_for("clocks.holidays", year=year), 303)
-    removed = service.remove_override(db_session(), g.actor, override_id)
-    return _back(removed.day.year, f"已删除：{removed.day:%Y-%m-%d} {removed.kind.label}（{removed.name}）。")
+    return handle_form(
+        ConfirmForm(),
+        lambda _: service.remove_override(db_session(), g.actor, override_id),
+        done=lambda o: _back(o.day.year, f"已删除：{o.day:%Y-%m-%d} {o.kind.label}（{o.name}）。"),
+        again=lambda f, _: back_with_errors(f, "clocks.holidays", year=_year_arg(local_today().year)))
 
 
 @bp.post("/holidays/year/<int:year>/complete")
 @requires(Role.PROVINCIAL)
 def mark_year_complete(year: int):
-    form = YearCompleteForm(prefix="complete")
-    if form.validate_on_submit():
-        try:
-            service.mark_year_complete(db_session(), g.actor, year, form.source.data)
-        except UserInputError as exc:
-            form.form_errors.append(exc.message)
-        else:
-            return _back(year, f"已确认{year}年放假安排录入完整，该年度的工作日期限可以计算了。")
-    return _page(year, year_form=form, status=422)
+    return handle_form(
+        YearCompleteForm(prefix="complete"),
+        lambda f: service.mark_year_complete(db_session(), g.actor, year, f.source.data),
+        done=lambda _: _back(year, f"已确认{year}年放假安排录入完整，该年度的工作日期限可以计算了。"),
+        again=lambda f, status: _page(year, year_form=f, status=status))
 
 
 @bp.post("/holidays/year/<int:year>/incomplete")
 @requires(Role.PROVINCIAL)
 def unmark_year_complete(year: int):
-    if not ConfirmForm().validate_on_submit():
-        flash("页面已过期，请重新操作。", "error")
-        return redirect(url_for("clocks.holidays", year=year), 303)
-    service.unmark_year_complete(db_session(), g.actor, year)
-    return _back(year, f"已撤销{year}年“全年安排已录入完整”的确认，该年度的工作日期限暂不能计算。")
+    return handle_form(
+        ConfirmForm(),
+        lambda _: service.unmark_year_complete(db_session(), g.actor, year),
+        done=lambda _: _back(year, f"已撤销{year}年“全年安排已录入完整”的确认，该年度的工作日期限暂不能计算。"),
+        again=lambda f, _: back_with_errors(f, "clocks.holidays", year=year))

@@ -1,8 +1,13 @@
-"""Holiday overrides (节假日维护) kept by provincial staff, and the calendar built from them.
+"""Statutory clocks (法定期限): the one door routes and other areas use.
 
-Plain Python, no Flask. Every change is audited in the same transaction. Other areas get the
-working-day calendar with :func:`work_calendar` and pass it to
-``portal.clocks.deadlines.deadline(..., calendar=...)``.
+Its own functions keep the holiday overrides (节假日维护) provincial staff maintain, and build the
+calendar from them. Plain Python, no Flask. Every change is audited in the same transaction.
+
+It also gives the two pure modules beside it: the working-day calendar
+(:mod:`portal.clocks.calendar`: :class:`WorkCalendar`, :class:`CalendarUnknown`) and the deadline
+calculator (:mod:`portal.clocks.deadlines`: :func:`deadline`, :func:`status`, :class:`Pause`, the
+rules of ``config/policy/deadlines.toml``). Other areas get the working-day calendar with
+:func:`work_calendar` and pass it on: ``clocks.deadline(..., calendar=clocks.work_calendar(sess))``.
 """
 
 from __future__ import annotations
@@ -15,9 +20,50 @@ from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
-from portal.clocks.calendar import DayKind, WorkCalendar, library_covers
+from portal.clocks.calendar import (
+    LIBRARY_ONLY,
+    CalendarUnknown,
+    DayKind,
+    WorkCalendar,
+    is_working_day,
+    library_covers,
+)
+from portal.clocks.deadlines import (
+    ClockState,
+    ClockStatus,
+    CountingPolicy,
+    Deadline,
+    InvalidPause,
+    Pause,
+    PauseKind,
+    Rule,
+    RuleNotInForce,
+    Unit,
+    UnknownRule,
+    add_months,
+    cn_date,
+    counting_policy,
+    deadline,
+    rule,
+    rule_keys,
+    rules,
+    status,
+)
 from portal.clocks.models import HolidayOverride, YearCompleteness
 from portal.errors import NotFoundError, PermissionDenied, UserInputError
+
+__all__ = [
+    # the working-day calendar
+    "LIBRARY_ONLY", "CalendarUnknown", "DayKind", "WorkCalendar", "is_working_day", "library_covers",
+    # the deadline calculator
+    "ClockState", "ClockStatus", "CountingPolicy", "Deadline", "InvalidPause", "Pause", "PauseKind", "Rule",
+    "RuleNotInForce", "Unit", "UnknownRule", "add_months", "counting_policy", "deadline", "rule",
+    "rule_keys", "rules", "status",
+    # the holiday override table
+    "FIRST_YEAR", "LAST_YEAR", "NAME_MAX", "SOURCE_MAX", "InvalidOverride", "YearOverview",
+    "add_override", "list_overrides", "mark_year_complete", "remove_override", "unmark_year_complete",
+    "work_calendar", "year_overview",
+]
 
 #: years staff may maintain (the library starts in 2004)
 FIRST_YEAR, LAST_YEAR = 2004, 2099
@@ -26,10 +72,6 @@ NAME_MAX, SOURCE_MAX = 100, 300
 
 class InvalidOverride(UserInputError):
     code = "invalid_holiday_override"
-
-
-def _cn(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _require_provincial(actor: Actor) -> None:
@@ -112,7 +154,7 @@ def add_override(sess: Session, actor: Actor, day: date, kind: DayKind | str, na
     source = _text(source, "依据", SOURCE_MAX)
     existing = sess.execute(select(HolidayOverride).where(HolidayOverride.day == day)).scalar_one_or_none()
     if existing is not None:
-        raise InvalidOverride(f"{_cn(day)}已有维护记录（{existing.kind.label}，{existing.name}）；"
+        raise InvalidOverride(f"{cn_date(day)}已有维护记录（{existing.kind.label}，{existing.name}）；"
                               "如需修改，请先删除原记录")
     override = HolidayOverride(day=day, kind=kind, name=name, source=source,
                                created_by=actor.account_id)

@@ -8,14 +8,12 @@ a decision.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Enum,
     ForeignKey,
     String,
     Text,
@@ -24,28 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, utcnow
+from portal.choices import LabelledEnum
+from portal.db import Base, enum_column, utcnow
 
 
-class InboxKind(enum.StrEnum):
-    NOTICE = "notice"  #: 通知
-    REQUEST = "request"  #: 补正/待办 (request for material or another step by the recipient)
-    DECISION = "decision"  #: 决定文书 (受理决定书, 认定工伤决定书 …)
-    MESSAGE = "message"  #: 留言/答复 (e.g. the written answer to a 催办)
-    EVALUATION = "evaluation"  #: 评价邀请 (好差评 of the provincial platform)
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS[self]
-
-
-KIND_LABELS = {
-    InboxKind.NOTICE: "通知",
-    InboxKind.REQUEST: "补正/待办",
-    InboxKind.DECISION: "决定文书",
-    InboxKind.MESSAGE: "留言/答复",
-    InboxKind.EVALUATION: "评价邀请",
-}
+class InboxKind(LabelledEnum):
+    NOTICE = "notice", "通知"
+    REQUEST = "request", "补正/待办"  #: request for material or another step by the recipient
+    DECISION = "decision", "决定文书"  #: 受理决定书, 认定工伤决定书 …
+    MESSAGE = "message", "留言/答复"  #: e.g. the written answer to a 催办
+    EVALUATION = "evaluation", "评价邀请"  #: 好差评 of the provincial platform
 
 
 class InboxMessage(Base):
@@ -70,8 +56,7 @@ class InboxMessage(Base):
     #: 收件单位（用人单位）
     recipient_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     #: 类型：通知 / 补正待办 / 决定文书 / 留言答复 / 评价邀请
-    kind: Mapped[InboxKind] = mapped_column(
-        Enum(InboxKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+    kind: Mapped[InboxKind] = mapped_column(enum_column(InboxKind))
     #: 标题
     subject: Mapped[str] = mapped_column(String(200))
     #: 正文（纯文本；不得含身份证号码等个人敏感信息）

@@ -10,10 +10,9 @@ from werkzeug.routing import BuildError
 
 from portal.auth.access import requires
 from portal.auth.roles import Role
-from portal.db import set_write_intent
 from portal.extensions import db_session
 from portal.inbox import service
-from portal.web.filters import LOCAL_TZ
+from portal.localtime import to_local
 from portal.web.rendering import render_partial_or_page
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -43,7 +42,6 @@ def index():
 @requires(*OWNERS)
 def message(message_id: int):
     # Opening a message records its first reading (送达 evidence) and an audit row.
-    set_write_intent(True)
     found = service.open_message(db_session(), g.actor, message_id)
     return render_template("inbox/message.html", message=found,
                            attachment_url=attachment_url(found.attachment_token))
@@ -66,7 +64,7 @@ def inbox_time(value: datetime | None) -> str:
     """2026年1月5日 14:30 (北京时间); "—" when there is none."""
     if value is None:
         return "—"
-    local = value.astimezone(LOCAL_TZ)
+    local = to_local(value)
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 

@@ -29,6 +29,8 @@ Deliver in the same transaction as the change the message is about::
   送达 time and ``read_at`` the first reading (both UTC), for the case page of a decision.
 
 Nothing here commits: the caller's unit of work does.
+
+Other areas use this module only (the models for their queries aside).
 """
 
 from __future__ import annotations
@@ -41,13 +43,19 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.accounts.identifiers import IdentifierError, normalise_id_number
+from portal.accounts import service as accounts
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
-from portal.db import utcnow
+from portal.db import utcnow, will_write
 from portal.errors import ConflictError, NotFoundError, UserInputError
 from portal.inbox.models import InboxKind, InboxMessage
 from portal.paging import Paged, page_count
+
+__all__ = [
+    "PER_PAGE", "SHOW_ACTION", "SHOW_ALL", "SHOW_CHOICES", "SHOW_UNREAD", "InboxKind", "InboxPage",
+    "complete_actions", "counts_for", "deliver", "delivery_record", "get_message", "in_inbox_of",
+    "messages_for", "open_message", "validate_link",
+]
 
 PER_PAGE = 20
 
@@ -214,7 +222,11 @@ def get_message(sess: Session, actor: Actor, message_id: int) -> InboxMessage:
 
 def open_message(sess: Session, actor: Actor, message_id: int) -> InboxMessage:
     """Show one message to its recipient: the first opening sets ``read_at`` (首次阅读时间, kept
-    as evidence of service); every opening is audited (``inbox.read``)."""
+    as evidence of service); every opening is audited (``inbox.read``).
+
+    Opening is a read that writes: a unit of work not yet begun is started as a writer."""
+    if not sess.in_transaction():
+        will_write(sess)
     message = get_message(sess, actor, message_id)
     first = False
     if message.read_at is None:
@@ -290,8 +302,8 @@ def _optional(value: str | None, what: str, limit: int) -> str | None:
 def _refuse_id_numbers(text: str) -> None:
     for match in _ID_NUMBER_CANDIDATE.finditer(text):
         try:
-            normalise_id_number(match.group(0))
-        except IdentifierError:
+            accounts.normalise_id_number(match.group(0))
+        except accounts.IdentifierError:
             continue
         raise UserInputError("消息中不得包含身份证号码", code="inbox_personal_data")
 

@@ -1,17 +1,19 @@
-"""Views of materials: serving a stored file to those allowed to read it."""
+"""Views of materials: serving a stored file to those allowed to read it.
+
+``FileResponse`` (defined in ``portal.materials.uploads``, the view-side helpers every area's views
+use) stays importable from here for the views that took it from this module.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g, request
 
 from portal.auth.access import signed_in
-from portal.extensions import separate_transaction
+from portal.extensions import db_session
 from portal.materials import service
-from portal.materials.kinds import kind_label
-from portal.materials.models import StoredFile
-from portal.materials.uploads import files_dir, upload_hint
+from portal.materials.uploads import FileResponse, files_dir, upload_hint
+
+__all__ = ["FileResponse", "bp"]
 
 bp = Blueprint("materials", __name__, url_prefix="/files")
 
@@ -21,44 +23,13 @@ bp = Blueprint("materials", __name__, url_prefix="/files")
 def download(token: str):
     """The file, decrypted, for its owner, its organisation (not medical) or staff a rule allows.
 
-    404 when missing or not allowed alike. The read is audited in its own committed transaction
-    before any byte is sent. ``?download=1`` asks the browser to save rather than show it.
+    404 when missing or not allowed alike. The service audits the read in its own committed
+    transaction before any byte is sent. ``?download=1`` asks the browser to save rather than
+    show it.
     """
-    with separate_transaction() as sess:
-        stored = service.readable_by_token(sess, g.actor, token)
-        data = service.read_content(sess, g.actor, stored, files_dir=files_dir())
+    stored, data = service.read_file(db_session(), g.actor, token, files_dir=files_dir())
     disposition = "attachment" if request.args.get("download") == "1" else "inline"
     return FileResponse(data, stored, disposition)
-
-
-class FileResponse(Response):
-    """A stored file with headers that make it inert in the browser.
-
-    The app-wide after-request hook sets the page CSP and ``Cache-Control: no-store`` on every
-    response; these headers are applied last, when the response is sent, so a file keeps its own
-    stricter policy: no scripts, no plugins, no same-origin access (``sandbox``), nothing loaded
-    (``default-src 'none'``), never sniffed as HTML, never cached by a shared cache.
-    """
-
-    def __init__(self, data: bytes, stored: StoredFile, disposition: str) -> None:
-        super().__init__(data, mimetype=stored.content_type)
-        name = stored.display_name
-        ascii_name = name if name.isascii() else f"file{name[name.rfind('.'):]}"
-        self.file_headers = {
-            "Content-Type": stored.content_type,
-            "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; "
-                                   f"filename*=UTF-8''{quote(name, safe='')}",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Cache-Control": "private, no-store",
-        }
-        self.headers.update(self.file_headers)
-
-    def get_wsgi_headers(self, environ):
-        headers = super().get_wsgi_headers(environ)
-        for key, value in self.file_headers.items():
-            headers[key] = value
-        return headers
 
 
 @bp.app_template_filter("file_size")
@@ -73,7 +44,7 @@ def file_size(size: int | None) -> str:
 
 @bp.app_template_global("material_kind_label")
 def material_kind_label(code: str) -> str:
-    return kind_label(code)
+    return service.kind_label(code)
 
 
 @bp.app_template_global("materials_upload_hint")

@@ -12,6 +12,11 @@ Who may read a stored file:
   :func:`register_access_rule`.
 
 Not allowed and not there look the same from outside (NotFoundError), so tokens cannot be probed.
+
+This module is the materials area's one door: it also gives the kinds of material
+(:mod:`portal.materials.kinds`, ``config/policy/material_kinds.toml``) and the refusal of an
+upload (:class:`MaterialRejected`, from :mod:`portal.materials.checks`). Reading an upload in a
+view and answering with a stored file are web plumbing in :mod:`portal.materials.uploads`.
 """
 
 from __future__ import annotations
@@ -28,12 +33,32 @@ from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
+from portal.db import independent_transaction
 from portal.errors import NotFoundError
 from portal.materials import checks, storage
-from portal.materials.kinds import material_kind, reusable_kinds
+from portal.materials.checks import MaterialRejected
+from portal.materials.kinds import (
+    MaterialKind,
+    kind_label,
+    material_kind,
+    material_kinds,
+    reusable_kinds,
+)
 from portal.materials.models import StoredFile
 from portal.security.crypto import Keyring
 from portal.security.fields import keyring as installed_keyring
+
+__all__ = [
+    # kinds of material
+    "MaterialKind", "kind_label", "material_kind", "material_kinds", "reusable_kinds",
+    # storing
+    "DEFAULT_MAX_BYTES", "MaterialRejected", "StoredFile", "store_generated", "store_upload",
+    # who may read, and reading
+    "AccessRule", "StoredFileCorrupt", "get_by_token", "may_read", "read_content", "read_file",
+    "readable_by_token", "register_access_rule", "reusable_documents", "unregister_access_rule",
+    # key rotation
+    "ResealResult", "reseal_all_files",
+]
 
 #: the default upload cap (settings: upload_max_bytes); routes pass the configured one
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -184,6 +209,17 @@ def read_content(sess: Session, actor: Actor, stored_file: StoredFile, *, files_
     audit.record(sess, actor, "materials.read", object_type="stored_file", object_id=stored_file.id,
                  detail={"kind": stored_file.kind})
     return data
+
+
+def read_file(sess: Session, actor: Actor, token: str, *, files_dir: Path) -> tuple[StoredFile, bytes]:
+    """The file behind ``token`` and its decrypted content, if ``actor`` may read it.
+
+    The read is audited in an independent transaction, committed before any byte is sent: a
+    download stays on record whatever becomes of the response. NotFoundError when the file is
+    missing or not the actor's to read (both look the same)."""
+    with independent_transaction(sess) as own:
+        stored = readable_by_token(own, actor, token)
+        return stored, read_content(own, actor, stored, files_dir=files_dir)
 
 
 def reusable_documents(sess: Session, person_id: int) -> list[StoredFile]:

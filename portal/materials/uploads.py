@@ -1,4 +1,6 @@
-"""Reading an uploaded file in a view, for every area that takes materials (Flask side).
+"""The Flask side of materials that every area's views use: reading an uploaded file, and
+answering with a stored one (:class:`FileResponse`). Web plumbing, imported directly by views
+(like ``portal.auth.access``); services never import it.
 
 Werkzeug spools the multipart body to a temporary file once it passed the app-wide
 MAX_CONTENT_LENGTH (``max_request_mb``; larger bodies get the Chinese 413 page); of each file only
@@ -13,7 +15,9 @@ MAX_CONTENT_LENGTH (``max_request_mb``; larger bodies get the Chinese 413 page);
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
+from flask import Response
 from werkzeug.datastructures import FileStorage
 
 from portal.extensions import settings
@@ -23,6 +27,7 @@ from portal.materials.checks import (
     size_label,
     too_large_message,
 )
+from portal.materials.models import StoredFile
 
 
 def upload_limit() -> int:
@@ -52,3 +57,33 @@ def read_upload(file_storage: FileStorage | None, *, max_bytes: int | None = Non
     if not data:
         raise MaterialRejected(EMPTY, code="file_empty")
     return data, file_storage.filename
+
+
+class FileResponse(Response):
+    """A stored file with headers that make it inert in the browser.
+
+    The app-wide after-request hook sets the page CSP and ``Cache-Control: no-store`` on every
+    response; these headers are applied last, when the response is sent, so a file keeps its own
+    stricter policy: no scripts, no plugins, no same-origin access (``sandbox``), nothing loaded
+    (``default-src 'none'``), never sniffed as HTML, never cached by a shared cache.
+    """
+
+    def __init__(self, data: bytes, stored: StoredFile, disposition: str) -> None:
+        super().__init__(data, mimetype=stored.content_type)
+        name = stored.display_name
+        ascii_name = name if name.isascii() else f"file{name[name.rfind('.'):]}"
+        self.file_headers = {
+            "Content-Type": stored.content_type,
+            "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; "
+                                   f"filename*=UTF-8''{quote(name, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+        }
+        self.headers.update(self.file_headers)
+
+    def get_wsgi_headers(self, environ):
+        headers = super().get_wsgi_headers(environ)
+        for key, value in self.file_headers.items():
+            headers[key] = value
+        return headers

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, func
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db import Base, utcnow
+from portal.choices import LabelledEnum
+from portal.db import Base, enum_column, utcnow
 from portal.errors import ConflictError
 
 
-class JobStatus(enum.StrEnum):
-    QUEUED = "queued"  #: 排队中
-    RUNNING = "running"  #: 运行中
-    SUCCEEDED = "succeeded"  #: 已完成
-    FAILED = "failed"  #: 失败
-
-    @property
-    def label(self) -> str:
-        return JOB_STATUS_LABELS[self]
+class JobStatus(LabelledEnum):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "运行中"
+    SUCCEEDED = "succeeded", "已完成"
+    FAILED = "failed", "失败"
 
     @property
     def is_active(self) -> bool:
         return self in (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-JOB_STATUS_LABELS = {
-    JobStatus.QUEUED: "排队中",
-    JobStatus.RUNNING: "运行中",
-    JobStatus.SUCCEEDED: "已完成",
-    JobStatus.FAILED: "失败",
-}
 
 
 class IllegalJobTransition(ConflictError):
@@ -50,8 +38,7 @@ class JobRun(Base):
     #: task name, e.g. ``self_check`` (系统自检)
     task: Mapped[str] = mapped_column(String(64))
     status: Mapped[JobStatus] = mapped_column(
-        Enum(JobStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
-        default=JobStatus.QUEUED, server_default=JobStatus.QUEUED.value, index=True)
+        enum_column(JobStatus), default=JobStatus.QUEUED, server_default=JobStatus.QUEUED.value, index=True)
     #: account id of the staff member who asked for it; NULL for scheduled runs
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now(), index=True)

@@ -14,7 +14,9 @@ from portal.auth.access import public, requires, staff_network
 from portal.auth.roles import Role
 from portal.extensions import database, db_session
 from portal.ops import service
+from portal.ops.forms import SelfCheckForm
 from portal.tasks import jobs, queue
+from portal.web.forms import back_with_errors, handle_form, see_other
 from portal.web.rendering import wants_fragment
 
 bp = Blueprint("ops", __name__)
@@ -65,7 +67,7 @@ def healthz():
 @staff_network
 def metrics():
     """Prometheus text format, for the staff networks' scraper only."""
-    return Response(portal_metrics.render(), content_type=portal_metrics.CONTENT_TYPE_LATEST,
+    return Response(portal_metrics.render(), content_type=portal_metrics.CONTENT_TYPE,
                     headers={"Cache-Control": "no-store"})
 
 
@@ -79,19 +81,17 @@ def self_check():
 @bp.post("/ops/self-check")
 @requires(Role.PROVINCIAL)
 def request_self_check():
-    sess = db_session()
-    run = service.request_self_check(sess, g.actor)
-    # The worker must find the row: commit before the task is enqueued.
-    sess.commit()
-    try:
-        jobs.run_self_check(run.id)
-    except Exception as exc:
-        log.exception("ops.enqueue_failed", job_run_id=run.id, queue=queue.huey.backend)
-        service.mark_not_enqueued(sess, run.id, f"无法加入任务队列 ({type(exc).__name__})")
-        sess.commit()
+    return handle_form(
+        SelfCheckForm(),
+        lambda _: service.start_self_check(db_session(), g.actor, enqueue=jobs.run_self_check),
+        done=_requested,
+        again=lambda f, _: back_with_errors(f, "ops.self_check"))
+
+
+def _requested(run):
     if wants_fragment():
         return render_template("ops/_run_status.html", run=run)
-    return redirect(url_for("ops.self_check"), 303)
+    return see_other("ops.self_check")
 
 
 @bp.get("/ops/self-check/runs/<int:run_id>")

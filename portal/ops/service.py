@@ -1,9 +1,9 @@
 """System self-check (系统自检) and the job runs behind it — plain Python, no Flask.
 
-A provincial staff member asks for a self-check: a ``JobRun`` row is written with its audit entry,
-the route commits and then enqueues the task, and the worker moves the row to running and
-finished. The check itself proves the whole path: the worker reached the database, counted the
-audit trail and verified its hash chain.
+A provincial staff member asks for a self-check: a ``JobRun`` row is written with its audit entry
+and committed, the task is enqueued, and the worker moves the row to running and finished. The
+check itself proves the whole path: the worker reached the database, counted the audit trail and
+verified its hash chain.
 """
 
 from __future__ import annotations
@@ -11,21 +11,29 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import Any
+from typing import Any, Callable
 
+import structlog
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, StaffAssignment
 from portal.audit import service as audit
 from portal.auth.roles import Actor
-from portal.db import Database, utcnow
+from portal.db import Database, independent_transaction, utcnow
 from portal.errors import NotFoundError
 from portal.ops.models import JobRun, JobStatus
+
+__all__ = [
+    "MAX_PROBLEMS_LISTED", "SELF_CHECK", "fail_run", "finish_run", "get_run", "mark_not_enqueued",
+    "perform_self_check", "recent_runs", "request_self_check", "start_self_check", "start_run",
+]
 
 SELF_CHECK = "self_check"
 #: how many audit-chain problems a result lists (the count is always complete)
 MAX_PROBLEMS_LISTED = 20
+
+log = structlog.get_logger("portal.ops")
 
 
 def request_self_check(sess: Session, actor: Actor) -> JobRun:
@@ -35,6 +43,23 @@ def request_self_check(sess: Session, actor: Actor) -> JobRun:
     sess.add(run)
     sess.flush()
     audit.record(sess, actor, "ops.self_check_requested", object_type="job_run", object_id=run.id)
+    return run
+
+
+def start_self_check(sess: Session, actor: Actor, enqueue: Callable[[int], object]) -> JobRun:
+    """Ask for a self-check and hand it to the task queue (``enqueue(run_id)``).
+
+    The worker must find the row, so the run and its audit entry are committed in an independent
+    transaction before the task is enqueued. When the queue refuses the task (broker down) the
+    run fails at once, in another, instead of staying queued for ever."""
+    with independent_transaction(sess) as own:
+        run = request_self_check(own, actor)
+    try:
+        enqueue(run.id)
+    except Exception as exc:
+        log.exception("ops.enqueue_failed", job_run_id=run.id)
+        with independent_transaction(sess) as own:
+            run = mark_not_enqueued(own, run.id, f"无法加入任务队列 ({type(exc).__name__})")
     return run
 
 

@@ -10,7 +10,7 @@ from wtforms.validators import ValidationError
 
 from portal.auth.access import public
 from portal.extensions import csrf, limiter, settings
-from portal.public.catalogue import catalogue
+from portal.public import service
 from portal.web.errors import error_response
 from portal.web.hooks import LARGE_TEXT_COOKIE
 from portal.web.rendering import render_partial_or_page
@@ -28,13 +28,14 @@ _CSRF_MESSAGE = "页面已过期或表单校验失败，请刷新页面后重新
 @bp.record_once
 def _check_catalogue(_state) -> None:
     """Load and validate the catalogue when the app is built: a broken file stops start-up."""
-    catalogue()
+    service.catalogue()
 
 
 @bp.get("/")
 @public
 def home():
-    return render_template("public/home.html", catalogue=catalogue(), items=catalogue().items, query="")
+    catalogue = service.catalogue()
+    return render_template("public/home.html", catalogue=catalogue, items=catalogue.items, query="")
 
 
 @bp.get("/services/search", endpoint="search")
@@ -43,18 +44,20 @@ def home():
 def search_services():
     """Filter the catalogue by keyword (name, applicants, materials); htmx gets the result list."""
     query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    items = catalogue().search(query)
+    catalogue = service.catalogue()
     return render_partial_or_page("public/search.html", "public/_catalogue_results.html",
-                                  "catalogue-results", catalogue=catalogue(), items=items, query=query)
+                                  "catalogue-results", catalogue=catalogue, items=catalogue.search(query),
+                                  query=query)
 
 
 @bp.get("/services/<code>", endpoint="service")
 @public
 def show_service(code: str):
-    item = catalogue().get(code)
+    catalogue = service.catalogue()
+    item = catalogue.get(code)
     if item is None:
         abort(404)
-    return render_template("public/service.html", catalogue=catalogue(), item=item)
+    return render_template("public/service.html", catalogue=catalogue, item=item)
 
 
 @bp.post("/preferences/text-size")

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import Flask
 
 from portal.auth.roles import Role
+from portal.localtime import LOCAL_TZ, cn_date, to_local
 
-#: 北京时间: how applicants and staff read times (no daylight saving)
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+__all__ = ["LOCAL_TZ", "cn_date", "init_app", "local_time", "role_label"]
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A UTC timestamp as Beijing time; "—" when there is none."""
     if value is None:
         return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(LOCAL_TZ).strftime(fmt)
+    return to_local(value).strftime(fmt)
 
-
-def cn_date(value: date | None) -> str:
-    """2026年1月5日; "—" when there is none."""
-    if value is None:
-        return "—"
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def role_label(value: str | Role | None) -> str:

@@ -605,12 +605,18 @@ def _still_signed_in(browser, issuer) -> bool:
     return response.status_code == 302
 
 
+def _logout_naming(browser, issuer, tokens, client, *, post: bool = False):
+    """Log out naming ``client``: its id and its first registered post-logout URI."""
+    fields = {"id_token_hint": tokens["id_token"], "client_id": client["client_id"],
+              "post_logout_redirect_uri": client["post_logout_redirect_uris"][0]}
+    if post:
+        return browser.post(issuer + "/logout", data=fields, allow_redirects=False, timeout=TIMEOUT)
+    return browser.get(issuer + "/logout", params=fields, allow_redirects=False, timeout=TIMEOUT)
+
+
 def test_logout_by_post_with_client_id(browser, issuer):
     tokens = _signed_in_tokens(browser, issuer)
-    response = browser.post(issuer + "/logout", data={
-        "id_token_hint": tokens["id_token"], "client_id": PORTAL["client_id"],
-        "post_logout_redirect_uri": PORTAL["post_logout_redirect_uris"][0]},
-        allow_redirects=False, timeout=TIMEOUT)
+    response = _logout_naming(browser, issuer, tokens, PORTAL, post=True)
     assert response.status_code == 302
     assert response.headers["Location"] == PORTAL["post_logout_redirect_uris"][0]
     assert not _still_signed_in(browser, issuer)
@@ -629,10 +635,7 @@ def test_logout_to_an_unregistered_uri_signs_out_without_redirecting(browser, is
 
 def test_logout_with_mismatching_client_id_does_not_redirect(browser, issuer):
     tokens = _signed_in_tokens(browser, issuer)
-    response = browser.get(issuer + "/logout", params={
-        "id_token_hint": tokens["id_token"], "client_id": OTHER["client_id"],
-        "post_logout_redirect_uri": OTHER["post_logout_redirect_uris"][0]},
-        allow_redirects=False, timeout=TIMEOUT)
+    response = _logout_naming(browser, issuer, tokens, OTHER)
     assert response.status_code == 200 and "Location" not in response.headers
 
 

@@ -6,19 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.pages import PortalPage, axe_violations
+from tests.browser.pages import ByCss, PortalPage, axe_violations
 
 pytestmark = pytest.mark.browser
 
 
 class EstimatorPage(PortalPage):
     path = "/benefits/estimate"
-
-    @property
-    def results(self):
-        return self.page.locator("#estimate-results")
+    results = ByCss("#estimate-results")
 
     def field(self, label: str):
         return self.page.get_by_label(label, exact=False).first
@@ -26,21 +23,27 @@ class EstimatorPage(PortalPage):
     def error(self, name: str):
         return self.page.locator(f"#err-{name}")
 
-
-def _fill_grade_4(page: Page, estimator: EstimatorPage) -> None:
-    page.locator("#date").fill("2024-05-10")
-    page.get_by_label("致残（已评定或预计的伤残等级）").check()
-    page.locator("#grade").select_option("4")
-    page.locator("#care_level").select_option("partial")
-    page.locator("#average_monthly_wage").fill("8000")
-    page.locator("#own_monthly_wage").press_sequentially("5432.17")
+    def fill_case(self, outcome: str, *, own_wage: str, grade: str | None = None, care: str | None = None,
+                  dependants: tuple[str, ...] = ()) -> None:
+        """A case of 2024-05-10 on an average wage of 8000, typed as a person would: the own
+        wage last, key by key, so the results update while typing."""
+        self.page.locator("#date").fill("2024-05-10")
+        self.page.get_by_label(outcome).check()
+        if grade:
+            self.page.locator("#grade").select_option(grade)
+        if care:
+            self.page.locator("#care_level").select_option(care)
+        self.page.locator("#average_monthly_wage").fill("8000")
+        for row, relation in enumerate(dependants):
+            self.page.locator(f"#dependants-{row}-relation").select_option(relation)
+        self.page.locator("#own_monthly_wage").press_sequentially(own_wage)
 
 
 def test_results_update_while_typing_and_explain_each_amount(page, portal_url, console_messages):
     estimator = EstimatorPage(page, portal_url).open()
     expect(estimator.heading).to_have_text("待遇测算")
     page.evaluate("window.__sameDocument = true")
-    _fill_grade_4(page, estimator)
+    estimator.fill_case("致残（已评定或预计的伤残等级）", grade="4", care="partial", own_wage="5432.17")
     expect(estimator.results).to_contain_text("114,075.57")
     expect(estimator.results).to_contain_text("4,074.13")
     expect(estimator.results).to_contain_text("估算，不是待遇核定决定")
@@ -87,12 +90,7 @@ def test_estimator_has_no_serious_axe_violations(page, portal_url, size):
     if size == "large":
         estimator.switch_to_large_text()
     found = axe_violations(page, f"estimator empty [{size}]")
-    page.locator("#date").fill("2024-05-10")
-    page.get_by_label("因工死亡").check()
-    page.locator("#average_monthly_wage").fill("8000")
-    page.locator("#dependants-0-relation").select_option("spouse")
-    page.locator("#dependants-1-relation").select_option("child")
-    page.locator("#own_monthly_wage").press_sequentially("6000")
+    estimator.fill_case("因工死亡", dependants=("spouse", "child"), own_wage="6000")
     expect(estimator.results).to_contain_text("1,036,420.00")
     estimator.results.locator("details").first.locator("summary").click()
     found += axe_violations(page, f"estimator with results [{size}]")

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
-from portal.public.catalogue import catalogue
+from portal.public.service import catalogue
 from portal.web.filters import local_time, role_label
 from portal.web.hooks import LARGE_TEXT_COOKIE
 

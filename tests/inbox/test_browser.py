@@ -25,7 +25,7 @@ from tests.browser.conftest import (  # noqa: F401  (fixtures)
     page,
     sandbox_key_dir,
 )
-from tests.browser.pages import PortalPage, axe_violations, sign_in_as
+from tests.browser.pages import ByCss, ByRole, PortalPage, axe_violations, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -33,20 +33,13 @@ pytestmark = pytest.mark.browser
 class InboxPage(PortalPage):
     path = "/inbox/"
 
-    @property
-    def results(self):
-        return self.page.locator("#inbox-results")
-
-    @property
-    def filter(self):
-        return self.page.get_by_role("navigation", name="筛选消息")
+    results = ByCss("#inbox-results")
+    filter = ByRole("navigation", name="筛选消息")
 
     def filter_link(self, name: str):
         return self.filter.get_by_role("link", name=re.compile(f"^{name}"))
 
-    @property
-    def messages(self):
-        return self.results.locator(".service-list__item")
+    messages = ByCss(".service-list__item", within="results")
 
     def choose(self, name: str):
         with self.page.expect_response(lambda r: "/inbox/" in r.url and r.request.headers.get("hx-request") == "true"):

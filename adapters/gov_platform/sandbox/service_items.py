@@ -33,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import structlog
 from flask import (
@@ -48,7 +47,7 @@ from flask import (
     url_for,
 )
 
-from adapters import sandbox_signing, signing
+from adapters import BEIJING_TIME, sandbox_signing, signing
 from adapters.gov_platform.service_items import (
     API_PREFIX,
     APPLICANT_KIND_LABELS,
@@ -66,7 +65,6 @@ from . import web_session
 log = structlog.get_logger("sandbox.gov_platform.service_items")
 
 STATE_KEY = "gov_service_items"
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 #: How long a 好差评 invitation stays open (ours; the platform's real period is not public).
 EVALUATION_DAYS = 30
 #: Comment required for these ratings (a 差评 must say why), and its length cap.
@@ -232,7 +230,7 @@ class ServiceItemsState:
                 self.evaluations[token] = Evaluation(token, item_no, item.applicant_sub, expires.isoformat())
                 item.evaluation_token = token
                 answer["evaluation"] = {"url": f"{base_url}/gov/evaluate/{token}",
-                                        "expires_at": expires.astimezone(LOCAL_ZONE).isoformat()}
+                                        "expires_at": expires.astimezone(BEIJING_TIME).isoformat()}
             self.answers[recorded.event_id] = (item_no, {k: v for k, v in answer.items() if k != "duplicate"})
             self._save()
             return 201, answer
@@ -338,10 +336,8 @@ _ITEM_FIELDS = ("item_no", "item_code", "item_name", "applicant_sub", "applicant
 
 
 @bp.put(f"{API_PREFIX}/service-items/<item_no>")
+@sandbox_signing.refused_unless(_guard)
 def put_item(item_no: str):
-    refused = _guard()
-    if refused:
-        return refused
     data = _json_object()
     if data is None or not all(isinstance(data.get(k), str) and data[k].strip() for k in _ITEM_FIELDS):
         return _api_error(ResultCode.INVALID_PAYLOAD, 422)
@@ -355,10 +351,8 @@ def put_item(item_no: str):
 
 
 @bp.post(f"{API_PREFIX}/service-items/<item_no>/events")
+@sandbox_signing.refused_unless(_guard)
 def post_event(item_no: str):
-    refused = _guard()
-    if refused:
-        return refused
     data = _json_object()
     if data is None:
         return _api_error(ResultCode.INVALID_PAYLOAD, 422)
@@ -382,10 +376,8 @@ def post_event(item_no: str):
 
 
 @bp.get(f"{API_PREFIX}/service-items/<item_no>")
+@sandbox_signing.refused_unless(_guard)
 def get_item(item_no: str):
-    refused = _guard()
-    if refused:
-        return refused
     item = _state().item(item_no)
     if item is None:
         return _api_error(ResultCode.ITEM_NOT_FOUND, 404)
@@ -438,7 +430,7 @@ def _local_time(value: str | None) -> str:
     """2026年1月5日 14:30 (China Standard Time)."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value).astimezone(LOCAL_ZONE)
+    moment = datetime.fromisoformat(value).astimezone(BEIJING_TIME)
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 

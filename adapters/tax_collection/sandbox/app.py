@@ -211,10 +211,8 @@ _REQUIRED = ("bill_number", "amount", "payer", "purpose", "city_code")
 
 
 @bp.post(f"{API_PREFIX}/payment-orders")
+@sandbox_signing.refused_unless(_verify_api_request)
 def create_order():
-    refused = _verify_api_request()
-    if refused:
-        return refused
     try:
         data = json.loads(request.get_data().decode("utf-8"))
         fields = {k: str(data[k]).strip() for k in _REQUIRED}
@@ -231,10 +229,8 @@ def create_order():
 
 
 @bp.get(f"{API_PREFIX}/payment-orders/<reference>")
+@sandbox_signing.refused_unless(_verify_api_request)
 def query_order(reference: str):
-    refused = _verify_api_request()
-    if refused:
-        return refused
     order = _state().get(reference)
     if order is None:
         return _api_error(ResultCode.REFERENCE_NOT_FOUND, 404)

@@ -1,0 +1,1 @@
+"""The home area takes no input: its pages only show the signed-in actor and link to services."""
