@@ -89,23 +89,26 @@ def _wire_areas(app: Flask) -> None:
     Each call is idempotent: tests build many apps in one process."""
     from flask import current_app
 
-    from portal.certificates import subjects as certificates
-    from portal.enrollment import public_facts as unit_facts
+    from portal.certificates import service as certificates
+    from portal.enrollment import service as unit_facts
     from portal.materials import service as materials
+    from portal.outbox import service as outbox
     from portal.payments import service as payments
-    from portal.projects import projects
-    from portal.projects import public_facts as project_facts
-    from portal.recognition import access as recognition_files
+    from portal.projects import service as projects
+    from portal.recognition import service as recognition_files
+    from portal.tasks import payments as payment_tasks
 
     # 参保证明: what a certificate may say of a unit and of a project
     certificates.register(unit_facts.CERTIFICATE_SUBJECT)
-    certificates.register(project_facts.CERTIFICATE_SUBJECT)
+    certificates.register(projects.CERTIFICATE_SUBJECT)
     # who may read the files of a recognition case
     materials.register_access_rule(recognition_files.case_file_rule)
     # a paid project bill covers the project
     payments.register_paid_handler(projects.SUBJECT_TYPE, projects.on_bill_paid)
     # services find the tax collection platform's client of the app in context
     payments.set_platform_provider(lambda: tax_platform_client(current_app))
+    # a new bill's 缴款码 is asked for through the outbox, right after the issuing commit
+    outbox.register_handler(payments.REFERENCE_TOPIC, payment_tasks.deliver_reference)
 
 
 def tax_platform_client(app: Flask):

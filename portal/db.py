@@ -113,13 +113,10 @@ def set_write_intent(value: bool) -> None:
 def will_write(sess: Session) -> None:
     """A service that writes during a read-only request (an audited download, a message marked
     read, a sign-in) says so before its first query: on SQLite the transaction then starts as a
-    writer (``BEGIN IMMEDIATE``) instead of failing to upgrade later. A transaction that has
-    already begun as a reader and holds no changes is ended first; one with changes is left."""
-    if _begin_immediate.get():
-        return
+    writer (``BEGIN IMMEDIATE``) instead of upgrading later, which fails at once ("database is
+    locked") when another writer got there first. A transaction ``sess`` has already begun is
+    left as it is (it may hold flushed writes); the intent applies from its next one."""
     _begin_immediate.set(True)
-    if sess.in_transaction() and not (sess.new or sess.dirty or sess.deleted):
-        sess.rollback()
 
 
 @contextmanager
@@ -130,7 +127,10 @@ def independent_transaction(sess: Session) -> Iterator[Session]:
 
     ``sess``'s transaction is ended first: it must hold no lock (the audit chain head, SQLite's
     only writer lock) this one would wait for. So open it before changing anything in ``sess``,
-    or after its changes are abandoned. Objects loaded inside stay usable after the commit."""
+    or after its changes are abandoned: objects ``sess`` loaded are expired by that rollback, and
+    touching one inside the block would start ``sess`` again as a writer beside this one (SQLite:
+    "database is locked") — read what you need from them first. Objects loaded inside stay usable
+    after the commit."""
     if sess.in_transaction():
         sess.rollback()
     token = _begin_immediate.set(True)

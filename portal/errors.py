@@ -19,8 +19,7 @@ class DomainError(Exception):
 
 
 class UserInputError(DomainError):
-    status = 422
-    code = "invalid_input"
+    status, code = 422, "invalid_input"
 
 
 class InvalidFields(UserInputError):
@@ -37,22 +36,20 @@ class InvalidFields(UserInputError):
 class NotFoundError(DomainError):
     """Missing, or outside the actor's scope: both look the same from outside."""
 
-    status = 404
-    code = "not_found"
+    status, code = 404, "not_found"
 
 
 class PermissionDenied(DomainError):
-    status = 403
-    code = "forbidden"
+    status, code = 403, "forbidden"
 
 
 class ConflictError(DomainError):
-    status = 409
-    code = "conflict"
+    """The case, bill or unit is no longer in a state that allows the action."""
+
+    status, code = 409, "conflict"
 
 
 class PeerUnavailable(DomainError):
     """An external platform did not answer usably; the data stays 待确认/待核验."""
 
-    status = 503
-    code = "peer_unavailable"
+    status, code = 503, "peer_unavailable"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
@@ -37,18 +37,3 @@ def db_session() -> Session:
     from portal.web.unit_of_work import request_session
 
     return request_session()
-
-
-def separate_transaction():
-    """An independent, immediately committed write transaction beside the request's own.
-
-    For audit rows that must persist whatever the response: the audit of a read of personal
-    data (a 422 form redisplay still shows masked data) and of a failed login (whose own unit of
-    work rolls back). The request's unit of work is rolled back first: it must hold no lock (the
-    audit chain head, SQLite's writer lock) that this transaction would wait for. Call it only
-    when the request's own writes are done with or abandoned.
-    """
-    sess = g.get("_db_session")
-    if sess is not None:
-        sess.rollback()
-    return database().write_transaction()

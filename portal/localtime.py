@@ -23,6 +23,13 @@ def local_today() -> date:
     return local_now().date()
 
 
+def cn_date(value: date | None) -> str:
+    """2026年1月5日, as letters, explanations and pages write a date; "—" when there is none."""
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
 def to_local(value: datetime) -> datetime:
     """An aware (or UTC-naive) timestamp as Beijing time."""
     if value.tzinfo is None:

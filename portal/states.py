@@ -84,6 +84,8 @@ class StateMachine(Generic[S, A]):
     effects: tuple[Effect, ...] = ()
     #: the subject attribute holding the status
     attribute: str = "status"
+    #: the audit action of a move (``{name}``, ``{action}``), kept stable for the audit browser
+    audit_action: str = "{name}.{action}"
 
     # --- the table ------------------------------------------------------------------------------
 
@@ -134,6 +136,9 @@ class StateMachine(Generic[S, A]):
             raise self.illegal(f"当前状态为“{_label(current)}”，不能办理“{_label(action)}”")
         return target
 
+    def audit_action_of(self, action: A) -> str:
+        return self.audit_action.format(name=self.name, action=action.value)
+
     # --- the one place a status changes --------------------------------------------------------
 
     def apply(self, sess: Session, actor: Actor, subject: Any, action: A, *, note: str | None = None,
@@ -154,7 +159,7 @@ class StateMachine(Generic[S, A]):
         event = self.timeline(sess, actor, subject, move) if self.timeline is not None else None
         sess.flush()
         audited = dict(detail or {}) if audit_detail is None else dict(audit_detail)
-        audit.record(sess, actor, f"{self.name}.{action.value}", object_type=self.object_type,
+        audit.record(sess, actor, self.audit_action_of(action), object_type=self.object_type,
                      object_id=str(object_id if object_id is not None else subject.id),
                      city_code=city_code if city_code is not None else getattr(subject, "city_code", None),
                      detail={"from": source.value if source is not None else None, "to": target.value,

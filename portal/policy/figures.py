@@ -17,6 +17,7 @@ from typing import Any
 
 from portal.config import CONFIG_DIR
 from portal.errors import UserInputError
+from portal.policy.dated import EffectiveDated, Sourced, earliest, in_force
 
 POLICY_DIR = CONFIG_DIR / "policy"
 
@@ -26,7 +27,7 @@ class PolicyDataMissing(UserInputError):
 
 
 @dataclass(frozen=True)
-class Figure:
+class Figure(Sourced, EffectiveDated):
     key: str
     value: Any
     valid_from: date
@@ -35,10 +36,6 @@ class Figure:
     confidence: str
     note: str = ""
 
-    @property
-    def unconfirmed(self) -> bool:
-        return self.confidence != "C"
-
     def decimal(self, *path: str) -> Decimal:
         """The value (or a nested entry of it) as an exact Decimal."""
         value = self.value
@@ -46,20 +43,13 @@ class Figure:
             value = value[part]
         return Decimal(str(value))
 
-    def covers(self, on: date) -> bool:
-        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
-
 
 @dataclass(frozen=True)
-class Industry:
+class Industry(Sourced):
     code: str  #: GB/T 4754 大类 code
     name: str
     risk_class: int  #: 行业风险类别 1..8
     confidence: str
-
-    @property
-    def unconfirmed(self) -> bool:
-        return self.confidence != "C"
 
 
 def _load(directory: Path) -> tuple[Figure, ...]:
@@ -86,12 +76,11 @@ def figure(key: str, on: date) -> Figure:
     versions = [f for f in all_figures() if f.key == key]
     if not versions:
         raise PolicyDataMissing(f"未配置政策参数 {key}")
-    for version in versions:
-        if version.covers(on):
-            return version
-    earliest = min(v.valid_from for v in versions)
-    raise PolicyDataMissing(
-        f"{on:%Y年%m月%d日} 没有适用的政策参数（{key}，已有数据自 {earliest:%Y年%m月%d日} 起）")
+    version = in_force(versions, on)
+    if version is None:
+        raise PolicyDataMissing(f"{on:%Y年%m月%d日} 没有适用的政策参数"
+                                f"（{key}，已有数据自 {earliest(versions):%Y年%m月%d日} 起）")
+    return version
 
 
 def history(key: str) -> list[Figure]:

@@ -89,6 +89,7 @@ def _view_function():
 
 def _forget_request(exc) -> None:
     structlog.contextvars.clear_contextvars()
+    set_write_intent(False)  # the thread's next unit of work (a job, a test) starts as a reader
 
 
 def content_security_policy(nonce: str) -> str:

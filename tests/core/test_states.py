@@ -11,17 +11,10 @@ from portal.choices import LabelledEnum, labels
 from portal.errors import ConflictError, PermissionDenied
 from portal.states import StateMachine
 
-
-class Status(LabelledEnum):
-    DRAFT = "draft", "草稿"
-    SENT = "sent", "已提交"
-    DONE = "done", "已办结"
-
-
-class Action(LabelledEnum):
-    CREATE = "create", "填写"
-    SEND = "send", "提交"
-    FINISH = "finish", "办结"
+Status = LabelledEnum("Status", [("DRAFT", ("draft", "草稿")), ("SENT", ("sent", "已提交")),
+                                 ("DONE", ("done", "已办结"))])
+Action = LabelledEnum("Action", [("CREATE", ("create", "填写")), ("SEND", ("send", "提交")),
+                                 ("FINISH", ("finish", "办结"))])
 
 
 class Refused(ConflictError):
