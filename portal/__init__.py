@@ -79,8 +79,8 @@ def _init_extensions(app: Flask, settings) -> None:
 
 
 #: Areas whose ``routes.bp`` blueprint the app serves, in registration order.
-AREAS = ("public", "auth", "home", "accounts", "audit", "ops", "enrollment", "api", "certificates", "payments", "projects", "clocks", "materials",
-         "inbox", "recognition", "benefits")
+AREAS = ("public", "auth", "home", "accounts", "audit", "ops", "enrollment", "api", "certificates",
+         "payments", "projects", "clocks", "materials", "inbox", "recognition", "benefits")
 
 
 def _wire_areas(app: Flask) -> None:
@@ -90,19 +90,19 @@ def _wire_areas(app: Flask) -> None:
     from flask import current_app
 
     from portal.certificates import service as certificates
-    from portal.enrollment import service as unit_facts
+    from portal.enrollment import service as enrollment
     from portal.materials import service as materials
     from portal.outbox import service as outbox
     from portal.payments import service as payments
     from portal.projects import service as projects
-    from portal.recognition import service as recognition_files
+    from portal.recognition import service as recognition
     from portal.tasks import payments as payment_tasks
 
     # 参保证明: what a certificate may say of a unit and of a project
-    certificates.register(unit_facts.CERTIFICATE_SUBJECT)
+    certificates.register(enrollment.CERTIFICATE_SUBJECT)
     certificates.register(projects.CERTIFICATE_SUBJECT)
     # who may read the files of a recognition case
-    materials.register_access_rule(recognition_files.case_file_rule)
+    materials.register_access_rule(recognition.case_file_rule)
     # a paid project bill covers the project
     payments.register_paid_handler(projects.SUBJECT_TYPE, projects.on_bill_paid)
     # services find the tax collection platform's client of the app in context

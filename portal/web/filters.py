@@ -7,9 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from portal.auth.roles import Role
-from portal.localtime import LOCAL_TZ, cn_date, to_local
-
-__all__ = ["LOCAL_TZ", "cn_date", "init_app", "local_time", "role_label"]
+from portal.localtime import cn_date, to_local
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -17,7 +15,6 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if value is None:
         return "—"
     return to_local(value).strftime(fmt)
-
 
 
 def role_label(value: str | Role | None) -> str:

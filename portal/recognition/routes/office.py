@@ -17,7 +17,7 @@ from portal.auth.access import requires
 from portal.auth.roles import Role
 from portal.errors import UserInputError
 from portal.extensions import db_session
-from portal.localtime import local_today
+from portal.localtime import cn_date, local_today
 from portal.materials.uploads import files_dir
 from portal.recognition import service
 from portal.recognition.forms import (
@@ -34,7 +34,6 @@ from portal.recognition.forms import (
 )
 from portal.recognition.routes.blueprint import bp
 from portal.regions import city_name, province
-from portal.web.filters import cn_date
 from portal.web.forms import back_with_errors, handle_form, see_other
 from portal.web.rendering import render_partial_or_page, wants_fragment
 
