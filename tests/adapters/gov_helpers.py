@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+import pytest
+
 from adapters.gov_platform.sandbox import create_sandbox_app
 from adapters.gov_platform.sandbox.service_items import ServiceItemsState
 from adapters.sandbox_server import serve_built_in_thread, stop_server
@@ -29,6 +31,17 @@ def running_peer(service_item_apps: Mapping[str, str]) -> Iterator[tuple[str, Se
         yield url, holder["app"].extensions["gov_service_items"]
     finally:
         stop_server(server, thread)
+
+
+def peer_fixture(service_item_apps: Mapping[str, str]):
+    """A module-scoped ``peer`` fixture: one running peer for all the tests of a module."""
+
+    @pytest.fixture(scope="module")
+    def peer():
+        with running_peer(service_item_apps) as running:
+            yield running
+
+    return peer
 
 
 @contextmanager

@@ -13,7 +13,6 @@ import re
 import secrets
 import shutil
 import stat
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
@@ -33,6 +32,7 @@ from adapters.gov_platform.sandbox.keys import KEY_FILE_NAME
 from adapters.gov_platform.sandbox.models import AuthorizationCode, SignedInUser
 from adapters.gov_platform.sandbox.storage import CODE_TTL_SECONDS, MemoryStore
 from adapters.sandbox_server import serve_built_in_thread, serve_in_thread, stop_server
+from tests.helpers import parse
 
 # Relying parties. Their URLs are never contacted: the "browser" stops at each redirect.
 PORTAL = {
@@ -108,43 +108,6 @@ def auth_params(client=PORTAL, *, scope=ALL_SCOPES, **overrides) -> tuple[dict, 
     }
     params.update(overrides)
     return {k: v for k, v in params.items() if v is not None}, verifier
-
-
-class PageParser(HTMLParser):
-    """Just enough HTML structure for the assertions below."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict]] = []
-        self.h1: list[str] = []
-        self.title = ""
-        self._in: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag in ("h1", "title"):
-            self._in = tag
-            if tag == "h1":
-                self.h1.append("")
-
-    def handle_endtag(self, tag):
-        if tag == self._in:
-            self._in = None
-
-    def handle_data(self, data):
-        if self._in == "h1":
-            self.h1[-1] += data
-        elif self._in == "title":
-            self.title += data
-
-    def find(self, tag, **attrs) -> list[dict]:
-        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
-
-
-def parse(html: str) -> PageParser:
-    parser = PageParser()
-    parser.feed(html)
-    return parser
 
 
 def open_login_form(browser, issuer, params) -> tuple[str, dict]:

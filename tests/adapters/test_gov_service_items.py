@@ -22,16 +22,13 @@ from adapters.gov_platform.errors import GovPlatformError
 from adapters.gov_platform.sandbox import create_sandbox_app
 from adapters.gov_platform.service_items import API_PREFIX, HEADER_APP_ID, HEADERS
 from adapters.sandbox_server import serve_built_in_thread, stop_server
-from tests.adapters.gov_helpers import CLIENT, faults_off, running_peer
+from tests.adapters.gov_helpers import CLIENT, faults_off, peer_fixture
 
 APP_ID, SECRET = "wanggong-portal", "test-gov-secret"
 RECEIVED = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)  # 2026年3月2日 09:30 in Hefei
 
 
-@pytest.fixture(scope="module")
-def peer():
-    with running_peer({APP_ID: SECRET}) as running:
-        yield running
+peer = peer_fixture({APP_ID: SECRET})
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -16,46 +15,17 @@ import sqlalchemy as sa
 from portal.public.service import catalogue
 from portal.web.filters import local_time, role_label
 from portal.web.hooks import LARGE_TEXT_COOKIE
+from tests.helpers import PageParser, parse
 
 HX_RESULTS = {"HX-Request": "true", "HX-Target": "catalogue-results"}
 
 
-class _Page(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict]] = []
-        self.h1: list[str] = []
-        self.title = ""
-        self._in: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag in ("h1", "title"):
-            self._in.append(tag)
-
-    def handle_endtag(self, tag):
-        if self._in and self._in[-1] == tag:
-            self._in.pop()
-
-    def handle_data(self, data):
-        if "h1" in self._in:
-            if len(self.h1) < sum(1 for t, _ in self.tags if t == "h1"):
-                self.h1.append("")
-            self.h1[-1] += data
-        elif "title" in self._in:
-            self.title += data
-
-    def all(self, tag):
-        return [attrs for t, attrs in self.tags if t == tag]
-
-
-def check_page(response) -> _Page:
+def check_page(response) -> PageParser:
     """Assert the page-wide rules and return the parsed page."""
     html = response.get_data(as_text=True)
     assert html.lstrip().lower().startswith("<!doctype html>")
-    page = _Page()
-    page.feed(html)
-    assert page.all("html")[0].get("lang") == "zh-CN"
+    page = parse(html)
+    assert page.find("html")[0].get("lang") == "zh-CN"
     assert len(page.h1) == 1, page.h1
     h1 = " ".join(page.h1[0].split())
     assert page.title.strip().startswith(h1), (page.title, h1)
@@ -63,20 +33,20 @@ def check_page(response) -> _Page:
     ids = [attrs["id"] for _, attrs in page.tags if "id" in attrs]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     for landmark in ("header", "nav", "main", "footer"):
-        assert page.all(landmark), landmark
-    assert page.all("main")[0].get("id") == "main"
-    assert any(a.get("href") == "#main" for a in page.all("a"))  # skip link
-    assert not page.all("style")
+        assert page.find(landmark), landmark
+    assert page.find("main")[0].get("id") == "main"
+    assert any(a.get("href") == "#main" for a in page.find("a"))  # skip link
+    assert not page.find("style")
     assert not any("style" in attrs for _, attrs in page.tags)
     assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs)
     csp = response.headers["Content-Security-Policy"]
     nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
-    scripts = page.all("script")
+    scripts = page.find("script")
     assert scripts and all(s.get("nonce") == nonce and s.get("src") for s in scripts)
     assert any(s["src"].endswith("/vendor/htmx-2.0.11/htmx.min.js") for s in scripts)
-    for field in page.all("input") + page.all("select"):
+    for field in page.find("input") + page.find("select"):
         if field.get("type") not in ("hidden", "submit") and field.get("id"):
-            assert any(label.get("for") == field["id"] for label in page.all("label")), field
+            assert any(label.get("for") == field["id"] for label in page.find("label")), field
     return page
 
 
@@ -84,8 +54,8 @@ def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
-def _nav_links(page: _Page) -> dict[str, dict]:
-    return {a["href"]: a for a in page.all("a") if "site-nav__link" in a.get("class", "")}
+def _nav_links(page: PageParser) -> dict[str, dict]:
+    return {a["href"]: a for a in page.find("a") if "site-nav__link" in a.get("class", "")}
 
 
 # --- public home and catalogue ------------------------------------------------------------------
@@ -97,15 +67,15 @@ def test_home_explains_the_portal_and_lists_the_catalogue(client):
     page = check_page(response)
     html = _html(response)
     assert "2024年1月1日" in html and "省级统筹" in html and "统收统支" in html
-    assert any(a.get("href") == "/login" and "button" in a.get("class", "") for a in page.all("a"))
+    assert any(a.get("href") == "/login" and "button" in a.get("class", "") for a in page.find("a"))
     for item in catalogue().items:
         assert f'href="/services/{item.code}"' in html
     assert 'id="catalogue-results"' in html
-    search = next(i for i in page.all("input") if i.get("name") == "q")
+    search = next(i for i in page.find("input") if i.get("name") == "q")
     assert search["hx-get"] == "/services/search"
     assert search["hx-trigger"] == "input changed delay:300ms, search"
     assert search["hx-target"] == "#catalogue-results"
-    form = next(f for f in page.all("form") if f.get("action") == "/services/search")
+    form = next(f for f in page.find("form") if f.get("action") == "/services/search")
     assert form.get("method") == "get"  # works without JavaScript
 
 
@@ -113,17 +83,17 @@ def test_anonymous_navigation_offers_the_guide_and_login(client):
     page = check_page(client.get("/"))
     links = _nav_links(page)
     assert set(links) == {"/services/search", "/login"}
-    html_forms = [f.get("action") for f in page.all("form")]
+    html_forms = [f.get("action") for f in page.find("form")]
     assert "/logout" not in html_forms
     assert "/preferences/text-size" in html_forms
     # no server session for anonymous visitors, hence no CSRF token on the page
-    assert not any(i.get("name") == "csrf_token" for i in page.all("input"))
-    assert "hx-headers" not in page.all("body")[0]
+    assert not any(i.get("name") == "csrf_token" for i in page.find("input"))
+    assert "hx-headers" not in page.find("body")[0]
 
 
 def test_htmx_config_keeps_the_csp_strict(client):
     page = check_page(client.get("/"))
-    meta = next(m for m in page.all("meta") if m.get("name") == "htmx-config")
+    meta = next(m for m in page.find("meta") if m.get("name") == "htmx-config")
     assert '"includeIndicatorStyles": false' in meta["content"]
     assert '"allowEval": false' in meta["content"]
     assert '{"code":"422","swap":true}' in meta["content"]
@@ -161,7 +131,7 @@ def test_unknown_service_is_a_chinese_404(client):
     page = check_page(response)
     assert page.h1[0].strip() == "页面不存在"
     assert "404" in _html(response)
-    assert any(a.get("href") == "/" for a in page.all("a") if "button" in a.get("class", ""))
+    assert any(a.get("href") == "/" for a in page.find("a") if "button" in a.get("class", ""))
 
 
 def test_search_without_javascript_returns_the_full_page(client):
@@ -226,15 +196,15 @@ def test_large_text_mode_is_switched_on_and_off(client):
     for attribute in ("Max-Age=31536000", "HttpOnly", "SameSite=Lax", "Path=/"):
         assert attribute in cookie
     page = check_page(client.get("/"))
-    assert page.all("html")[0]["class"] == "text-large"
-    assert any(b.get("value") == "normal" for b in page.all("button"))
+    assert page.find("html")[0]["class"] == "text-large"
+    assert any(b.get("value") == "normal" for b in page.find("button"))
 
     response = client.post("/preferences/text-size", data={"size": "normal"})
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert "Max-Age=0" in _cookie_header(response) or "Expires=Thu, 01 Jan 1970" in _cookie_header(response)
     page = check_page(client.get("/"))
-    assert page.all("html")[0].get("class", "") == ""
-    assert any(b.get("value") == "large" for b in page.all("button"))
+    assert page.find("html")[0].get("class", "") == ""
+    assert any(b.get("value") == "large" for b in page.find("button"))
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
@@ -306,17 +276,17 @@ def test_each_role_lands_on_its_own_home(client, login_as, role, path, heading, 
         assert fact in html, fact
     assert "即将开放的服务" in html
     # signed in: the logout form with its token, and the token for htmx
-    logout = next(f for f in page.all("form") if f.get("action") == "/logout")
+    logout = next(f for f in page.find("form") if f.get("action") == "/logout")
     assert logout.get("method") == "post"
-    assert any(i.get("name") == "csrf_token" and i.get("value") for i in page.all("input"))
-    assert "X-CSRFToken" in page.all("body")[0].get("hx-headers", "")
+    assert any(i.get("name") == "csrf_token" and i.get("value") for i in page.find("input"))
+    assert "X-CSRFToken" in page.find("body")[0].get("hx-headers", "")
     assert _nav_links(page)[path].get("aria-current") == "page"
 
 
 def test_worker_home_links_the_profile_and_lists_later_services_as_text(client, login_as):
     login_as(client, "worker")
     page = check_page(client.get("/home/worker"))
-    hrefs = [a.get("href") for a in page.all("a")]
+    hrefs = [a.get("href") for a in page.find("a")]
     assert "/my/profile" in hrefs
     assert set(_nav_links(page)) == {"/home/worker", "/inbox/", "/my/profile", "/services/search"}
     html = _html(client.get("/home/worker"))
@@ -329,7 +299,7 @@ def test_worker_home_links_the_profile_and_lists_later_services_as_text(client, 
 def test_provincial_home_links_the_audit_log(client, login_as):
     login_as(client, "provincial")
     page = check_page(client.get("/home/province"))
-    assert "/audit/" in [a.get("href") for a in page.all("a")]
+    assert "/audit/" in [a.get("href") for a in page.find("a")]
     assert set(_nav_links(page)) == {"/home/province", "/enrollment/province", "/audit/", "/ops/self-check",
                                      "/services/search"}
 
@@ -377,9 +347,9 @@ def test_profile_shows_masked_numbers_and_the_account_form(client, login_as):
     assert "340104********1235" in html and "139****0001" in html
     assert "尚未设置" in html
     assert "加密保存" in html and "审计日志" in html
-    form = next(f for f in page.all("form") if f.get("action") == "/my/bank-account")
+    form = next(f for f in page.find("form") if f.get("action") == "/my/bank-account")
     assert form.get("method") == "post"
-    assert any(i.get("name") == "account_number" for i in page.all("input"))
+    assert any(i.get("name") == "account_number" for i in page.find("input"))
     assert _nav_links(page)["/my/profile"].get("aria-current") == "page"
 
 
@@ -393,7 +363,7 @@ def test_profile_errors_sit_next_to_the_field(client, login_as, csrf_token, data
     assert response.status_code == 422
     page = check_page(response)
     html = _html(response)
-    element = next(i for i in page.all("input") if i.get("name") == field)
+    element = next(i for i in page.find("input") if i.get("name") == field)
     assert element.get("aria-invalid") == "true"
     assert f"{field}-error" in element.get("aria-describedby", "").split()
     assert f"{field}-hint" in element.get("aria-describedby", "").split()
@@ -444,7 +414,7 @@ def test_audit_browser_shows_the_trail_in_beijing_time(app, client, login_as):
     assert event.hash[:12] in html and event.hash not in html
     for text in ("测试经办", "经办人员", "芜湖市", "10.1.2.3", "查看个人信息", "person.read_personal_data"):
         assert text in html, text
-    form = next(f for f in page.all("form") if f.get("id") == "audit-filter")
+    form = next(f for f in page.find("form") if f.get("id") == "audit-filter")
     assert form["method"] == "get" and form["action"] == "/audit/"
     assert form["hx-get"] == "/audit/" and form["hx-target"] == "#audit-results"
     assert form["hx-push-url"] == "true"

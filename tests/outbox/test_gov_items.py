@@ -26,7 +26,7 @@ from portal.outbox import gov_items
 from portal.outbox import service as outbox
 from portal.outbox.models import OutboxMessage
 from portal.tasks.outbox import dispatch_outbox, outbox_dispatch
-from tests.adapters.gov_helpers import faults_off, running_peer
+from tests.adapters.gov_helpers import faults_off, peer_fixture
 from tests.conftest import sign_in_up_front
 
 DEFAULTS = load_defaults()
@@ -37,10 +37,7 @@ HEFEI_HRSS = "合肥市人力资源和社会保障局"
 CLIENT_TIMEOUT = 1
 
 
-@pytest.fixture(scope="module")
-def peer():
-    with running_peer({APP_ID: SECRET}) as running:
-        yield running
+peer = peer_fixture({APP_ID: SECRET})
 
 
 @pytest.fixture
