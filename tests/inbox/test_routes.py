@@ -65,7 +65,7 @@ def test_inbox_list_page(signed_in, deliver_committed, database):
     assert html.count(">未读</span>") == 2  # the unread marker is a word, not only a colour
     assert "RD2026340100000012" in html and 'href="/inbox/?case=RD2026340100000012"' in html
     assert '<time datetime="2026-01-05T06:30:00+00:00">2026年1月5日 14:30</time>' in html
-    current = [a for a in page.all("a") if a.get("aria-current") == "page" and "pagination__link" in a.get("class", "")]
+    current = [a for a in page.find("a") if a.get("aria-current") == "page" and "pagination__link" in a.get("class", "")]
     assert [a["href"] for a in current] == ["/inbox/"]
     assert "待办（1）" in html and "未读（2）" in html
     # the navigation shows the counts in words
@@ -84,7 +84,7 @@ def test_filters_work_as_pages_and_as_htmx_fragments(signed_in, deliver_committe
     full = client.get("/inbox/?show=action")
     page = check_page(full)
     assert "请提交单位意见" in text(full) and "职工申请已受理" not in text(full)
-    assert [a["href"] for a in page.all("a") if a.get("aria-current") == "page"
+    assert [a["href"] for a in page.find("a") if a.get("aria-current") == "page"
             and "pagination__link" in a.get("class", "")] == ["/inbox/?show=action"]
 
     fragment = client.get("/inbox/?show=unread", headers=HX_RESULTS)
@@ -147,9 +147,9 @@ def test_message_page_marks_read_once_and_escapes_the_body(signed_in, deliver_co
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;粗体&lt;/b&gt;" in html
     assert "属于工伤。<br>如不服本决定" in html
     assert "送达时间" in html and "2026年11月20日 09:05" in html and "首次阅读时间" in html
-    link = next(a for a in page.all("a") if a.get("href") == "https://www.ahzwfw.gov.cn/evaluate?id=1")
+    link = next(a for a in page.find("a") if a.get("href") == "https://www.ahzwfw.gov.cn/evaluate?id=1")
     assert link.get("rel") == "noopener noreferrer" and "外部网站 www.ahzwfw.gov.cn" in html
-    assert any(a.get("href") == "/files/tok_" + "a" * 40 for a in page.all("a"))  # 下载附件
+    assert any(a.get("href") == "/files/tok_" + "a" * 40 for a in page.find("a"))  # 下载附件
     first_read = _message(database, message_id).read_at
     assert first_read is not None
 
@@ -205,7 +205,7 @@ def test_navigation_counts_on_every_page_for_persons_and_employers_only(signed_i
 
     home = worker_client.get("/home/worker")
     page = check_page(home)
-    nav_link = next(a for a in page.all("a") if a.get("href") == "/inbox/" and "site-nav__link" in a.get("class", ""))
+    nav_link = next(a for a in page.find("a") if a.get("href") == "/inbox/" and "site-nav__link" in a.get("class", ""))
     assert nav_link.get("aria-current") is None
     html = text(home)
     assert re.search(r'>收件箱\s*<span class="badge">未读 2</span>\s*<span class="badge badge--unconfirmed">待办 1</span></a>', html)
@@ -224,7 +224,7 @@ def test_nav_marks_the_inbox_current_on_a_message(signed_in, deliver_committed):
     client, worker = signed_in("worker")
     message_id = deliver_committed(worker, subject="通知")
     page = check_page(client.get(f"/inbox/{message_id}"))
-    nav_link = next(a for a in page.all("a") if a.get("href") == "/inbox/" and "site-nav__link" in a.get("class", ""))
+    nav_link = next(a for a in page.find("a") if a.get("href") == "/inbox/" and "site-nav__link" in a.get("class", ""))
     assert nav_link.get("aria-current") == "true"
     # read now: the nav count is gone on the same response
     html = text(client.get("/home/worker"))
