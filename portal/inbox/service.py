@@ -63,7 +63,8 @@ PER_PAGE = 20
 SHOW_ALL, SHOW_ACTION, SHOW_UNREAD = "all", "action", "unread"
 SHOW_CHOICES = (SHOW_ALL, SHOW_ACTION, SHOW_UNREAD)
 
-_ID_NUMBER_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+#: an 18-character number, or a 15-digit first-generation one (checked for real afterwards)
+_ID_NUMBER_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
 _SUBJECT_MAX, _LINK_MAX, _LABEL_MAX, _REFERENCE_MAX, _TOKEN_MAX, _KEY_MAX = 200, 300, 100, 40, 64, 120
 
 

@@ -109,6 +109,9 @@ def test_a_resident_id_number_in_the_text_is_refused(sess, people):
     assert caught.value.code == "inbox_personal_data"
     with pytest.raises(UserInputError):
         deliver_to(sess, people.worker, subject="340104199003071235 的决定")
+    # a first-generation (15-digit) number is an ID number too
+    with pytest.raises(UserInputError):
+        deliver_to(sess, people.worker, body="旧身份证号码 340104900307123。")
     # Long numbers that are not ID numbers (a wrong check digit, a reference) are fine.
     deliver_to(sess, people.worker, body="缴费单号 340104199003071236，申请编号 RD2026340100000012。")
 
