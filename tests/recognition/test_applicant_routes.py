@@ -126,7 +126,7 @@ def test_the_employer_never_sees_the_injury_or_medical_files(app, clients, actor
     html = page.get_data(as_text=True)
     assert INJURY not in html and "受伤部位及诊断</dt>" not in html
     assert tokens["medical_certificate"] not in html and tokens["receipt"] not in html
-    assert tokens["labour_relation"] in html and "另有医疗材料 1 份" in html
+    assert tokens["labour_relation"] in html and "另有材料 1 份" in html
     assert employer.get(f"/files/{tokens['medical_certificate']}").status_code == 404
     assert employer.get(f"/files/{tokens['receipt']}").status_code == 404
     assert employer.get(f"/recognition/cases/{case_id}/receipt.pdf").status_code == 404

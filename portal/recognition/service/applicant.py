@@ -308,6 +308,13 @@ def case_view(sess: Session, actor: Actor, case: RecognitionCase, *, today: date
     from portal.inbox import service as inbox
 
     show_medical = cases.may_see_medical(actor, case)
+    reader = cases.case_party(actor, case)
+
+    def withheld(kind: str, medical: bool) -> bool:
+        """Files this party may not read (medical ones, kinds the policy data keeps from it) are
+        counted, not listed."""
+        return (medical and not show_medical) or (reader is not None and not cases.may_see_kind(actor, case, kind))
+
     submitted, hidden, notices_issued = [], 0, []
     for material, stored in attached_files(sess, case):
         if material.kind in NOTICE_KINDS:
@@ -315,14 +322,14 @@ def case_view(sess: Session, actor: Actor, case: RecognitionCase, *, today: date
             continue
         if material.supplement_item_id is not None:
             continue
-        if stored.medical and not show_medical:
+        if withheld(material.kind, stored.medical):
             hidden += 1
             continue
         submitted.append(SubmittedFile(material_label(material.kind), stored, material.reused))
     files = _item_files(sess, case)
     supplement = []
     for item in supplement_items(sess, case):
-        shown = [f for _m, f in files.get(item.id, []) if show_medical or not f.medical]
+        shown = [f for m, f in files.get(item.id, []) if not withheld(m.kind, f.medical)]
         supplement.append(SupplementRow(item, material_label(item.kind), shown))
     documents = []
     party = _party_key(actor, case)

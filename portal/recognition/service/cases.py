@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor, Role
 from portal.errors import NotFoundError
+from portal.materials import service as materials
 from portal.recognition.models import CaseStatus, DocumentCounter, RecognitionCase
 from portal.regions import city_name
 
@@ -85,6 +86,38 @@ def is_party(actor: Actor, case: RecognitionCase) -> bool:
     if actor.role is Role.EMPLOYER:
         return actor.organisation_id in (case.employer_organisation_id, case.applicant_organisation_id)
     return False
+
+
+def case_party(actor: Actor, case: RecognitionCase) -> str | None:
+    """Which party of ``case`` the actor is, in the words of ``visible_to``
+    (config/policy/material_kinds.toml): ``"applicant"`` (filed it: the worker, a relative or
+    the employer), ``"worker"`` (the injured worker), ``"employer"``, or None (staff, strangers)."""
+    if actor.account_id is not None and actor.account_id == case.applicant_account_id:
+        return "applicant"
+    if actor.role is Role.EMPLOYER and actor.organisation_id is not None:
+        if actor.organisation_id == case.applicant_organisation_id:
+            return "applicant"
+        if actor.organisation_id == case.employer_organisation_id:
+            return "employer"
+    if actor.role is Role.WORKER and actor.person_id is not None:
+        if actor.person_id == case.applicant_person_id:
+            return "applicant"
+        if actor.person_id == case.worker_person_id:
+            return "worker"
+    return None
+
+
+def may_see_kind(actor: Actor, case: RecognitionCase, kind: str) -> bool:
+    """Whether a party of ``case`` may read a file of material kind ``kind``: the applicant
+    always; the injured worker and the employer only when the kind lists them (``visible_to``);
+    a kind no longer configured, only the applicant. Staff are the access rule's business."""
+    party = case_party(actor, case)
+    if party is None:
+        return False
+    if party == "applicant":
+        return True
+    listed = next((k.visible_to for k in materials.material_kinds() if k.code == kind), frozenset())
+    return party in listed
 
 
 # --- who handles it -------------------------------------------------------------------------
