@@ -2,10 +2,18 @@
 
 Authorization code flow with S256 PKCE and a nonce, id_token verified against the platform's JWKS
 (``kid`` picked from the header; keys re-fetched when an unknown ``kid`` appears).
+
+Nothing of the token response is kept: the id_token's claims carry the ID number and phone
+(base64url is not encryption), so it is neither stored nor sent back as ``id_token_hint``.
+RP-initiated logout names the portal by ``client_id`` and the platform session by
+``logout_hint``, the id_token's ``sid`` claim: an opaque session id with no personal data.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from authlib.integrations.flask_client import OAuth
@@ -36,13 +44,24 @@ def client():
     return current_app.extensions["portal.oauth"].create_client(CLIENT_NAME)
 
 
-def end_session_url(id_token_hint: str | None, post_logout_redirect_uri: str) -> str | None:
+#: What a session id may look like: short and URL-safe (the platform's ``sid`` is random).
+_SID = re.compile(r"[A-Za-z0-9._~-]{16,128}")
+
+
+def logout_hint(claims: Mapping[str, Any]) -> str | None:
+    """The id_token's ``sid`` if it has the shape of an opaque session id, else None (the
+    platform then asks the person to confirm the logout)."""
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) and _SID.fullmatch(sid) else None
+
+
+def end_session_url(post_logout_redirect_uri: str, hint: str | None = None) -> str | None:
     """RP-initiated logout URL at the platform, or None if it offers none."""
     metadata = client().load_server_metadata()
     endpoint = metadata.get("end_session_endpoint")
     if not endpoint:
         return None
-    params = {"post_logout_redirect_uri": post_logout_redirect_uri, "client_id": client().client_id}
-    if id_token_hint:
-        params["id_token_hint"] = id_token_hint
+    params = {"client_id": client().client_id, "post_logout_redirect_uri": post_logout_redirect_uri}
+    if hint:
+        params["logout_hint"] = hint
     return f"{endpoint}?{urlencode(params)}"

@@ -18,6 +18,8 @@ from portal.web.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 log = structlog.get_logger("portal.auth")
+#: session key of the platform's session id (the id_token's ``sid``), sent back at logout
+LOGOUT_HINT = "platform_sid"
 
 
 def _login_limit() -> str:
@@ -47,8 +49,7 @@ def login():
 @limiter.limit(_login_limit)
 def callback():
     try:
-        token = oidc.client().authorize_access_token()
-        claims = dict(token.get("userinfo") or {})
+        claims = dict(oidc.client().authorize_access_token().get("userinfo") or {})
         if not claims:
             raise ValueError("no id_token")
         snapshot = accounts.sign_in_from_platform(db_session(), claims, g.actor.client_addr, g.request_id)
@@ -62,7 +63,10 @@ def callback():
     session.clear()
     session.rotate()  # a new session id at login (session fixation)
     session.update(snapshot)
-    session["id_token"] = token.get("id_token")
+    # Of the token response only an opaque logout hint is kept (see portal.auth.oidc).
+    hint = oidc.logout_hint(claims)
+    if hint:
+        session[LOGOUT_HINT] = hint
     metrics.LOGINS.labels("success").inc()
     return redirect(next_url or url_for("home.index"), 303)
 
@@ -80,11 +84,11 @@ def _failed(reason: str, message: str):
 @signed_in
 def logout():
     accounts.record_logout(db_session(), g.actor)
-    id_token = session.get("id_token")
+    hint = session.get(LOGOUT_HINT)
     session.revoke()
     target = url_for("public.home", _external=True)
     try:
-        end_session = oidc.end_session_url(id_token, target)
+        end_session = oidc.end_session_url(target, hint)
     except (requests.RequestException, AuthlibBaseError, ValueError):
         end_session = None  # the portal session is gone either way
     return redirect(end_session or target, 303)

@@ -17,7 +17,8 @@ ABSOLUTE_LIFETIME = timedelta(hours=12)
 def revoke_account_sessions(sess: Session, account_id: int) -> int:
     """Revoke every live session of an account (e.g. staff left, account compromised)."""
     result = sess.execute(update(WebSession).where(
-        WebSession.account_id == account_id, WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        WebSession.account_id == account_id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), data={}))
     return result.rowcount or 0
 
 

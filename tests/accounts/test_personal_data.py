@@ -2,20 +2,21 @@
 
 from pathlib import Path
 
+import requests
 import sqlalchemy as sa
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Person
 from portal.audit.models import AuditEvent
+from portal.auth.models import WebSession
 from portal.demo import demo_identity
-
-ID_NUMBER = "340104199003071235"   # the demo worker's, see config/sandbox_accounts.toml
-PHONE = "13955100001"
-BANK = "6222021234567890123"
+from tests.auth.flow import BANK, HIDDEN, ID_NUMBER, PHONE, personal_numbers, sign_in
 
 
 def _raw_dump(engine) -> str:
-    """Everything the database holds, as text, the way someone with a copy of it would see it."""
+    """Everything the database holds, as text, the way someone with a copy of it would see it:
+    every column of every table (sessions, audit, outbox, jobs included), and on SQLite the file's
+    bytes too (free pages keep what was deleted)."""
     if engine.dialect.name == "sqlite":
         path = Path(engine.url.database)
         raw_conn = engine.raw_connection()
@@ -46,8 +47,34 @@ def test_raw_database_holds_no_plaintext_personal_numbers(app, client, login_as,
         assert (person.id_number, person.phone, person.bank_account) == (ID_NUMBER, PHONE, BANK)
     dump = _raw_dump(database.engine)
     assert "中国工商银行合肥分行" in dump  # the dump really contains the data
-    for secret in (ID_NUMBER, PHONE, BANK, BANK[-10:], ID_NUMBER[6:14]):
-        assert secret not in dump
+    _assert_no_personal_numbers(dump)
+
+
+def _assert_no_personal_numbers(dump: str) -> None:
+    """Not in clear, nor base64 or base64url at any alignment (a JWT's claims, a JSON blob)."""
+    for secret in personal_numbers() | {BANK[-10:], ID_NUMBER[6:14]}:
+        assert secret not in dump, secret
+
+
+def test_a_real_unified_login_leaves_no_personal_numbers_in_any_column(live_stack):
+    """Sign-in through the platform (the id_token's claims carry the ID number and phone), a bank
+    account, sign-out: nothing in the database holds the numbers in any encoding."""
+    http = requests.Session()
+    page = sign_in(http, live_stack, "worker", "/my/profile")
+    token = HIDDEN.search(page.text).group(1)
+    saved = http.post(f"{live_stack.portal_url}/my/bank-account", allow_redirects=False, timeout=10,
+                      data={"bank_name": "中国工商银行合肥分行", "account_number": BANK, "csrf_token": token})
+    assert saved.status_code == 303
+    database = live_stack.app.extensions["portal.database"]
+    with database.read_session() as sess:
+        (live,) = sess.execute(sa.select(WebSession).where(WebSession.revoked_at.is_(None))).scalars()
+        assert "id_token" not in live.data
+        sid = live.data["platform_sid"]
+    dump = _raw_dump(database.engine)
+    assert sid in dump and "中国工商银行合肥分行" in dump  # session rows and personal data were read
+    _assert_no_personal_numbers(dump)
+    http.post(f"{live_stack.portal_url}/logout", data={"csrf_token": token}, timeout=10)
+    _assert_no_personal_numbers(_raw_dump(database.engine))
 
 
 def test_profile_shows_masked_numbers_and_audits_the_read(app, client, login_as):

@@ -652,6 +652,82 @@ def test_logout_with_a_valid_hint_redirects_even_when_already_signed_out(browser
     assert response.headers["Location"] == PORTAL["post_logout_redirect_uris"][0] + "?state=x"
 
 
+def _sid(issuer, jwks, tokens) -> str:
+    return jwt.decode(tokens["id_token"], KeySet.import_key_set(jwks)).claims["sid"]
+
+
+def _logout_with_hint(browser, issuer, hint, client=PORTAL, *, state="s"):
+    """RP-initiated logout without an id_token: client_id, logout_hint (the sid), return URI."""
+    return browser.get(issuer + "/logout", params={
+        "client_id": client["client_id"], "logout_hint": hint, "state": state,
+        "post_logout_redirect_uri": client["post_logout_redirect_uris"][0]},
+        allow_redirects=False, timeout=TIMEOUT)
+
+
+def _back_at_the_client_signed_out(browser, issuer, response, state) -> bool:
+    return (response.status_code == 302 and not _still_signed_in(browser, issuer)
+            and response.headers["Location"] == PORTAL["post_logout_redirect_uris"][0] + "?state=" + state)
+
+
+def test_id_token_names_the_browser_session_by_a_random_sid(browser, sandbox):
+    issuer, jwks = sandbox
+    first = _sid(issuer, jwks, _signed_in_tokens(browser, issuer))
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", first)  # 256 random bits, nothing personal
+    # single sign-on for another client: the same browser session, the same sid
+    params, verifier = auth_params(OTHER)
+    code = callback_params(browser.get(issuer + "/authorize", params=params, allow_redirects=False,
+                                       timeout=TIMEOUT), OTHER)["code"]
+    assert _sid(issuer, jwks, exchange(issuer, code, verifier, OTHER).json()) == first
+    with _session() as other_browser:  # another browser, another session
+        tokens = _signed_in_tokens(other_browser, issuer)
+    assert _sid(issuer, jwks, tokens) != first
+    assert "sid" not in userinfo(issuer, tokens["access_token"]).json()  # id_token only
+    meta = browser.get(issuer + "/.well-known/openid-configuration", timeout=TIMEOUT).json()
+    assert "sid" in meta["claims_supported"]
+
+
+def test_logout_with_client_id_and_the_sid_as_hint_ends_the_session_at_once(browser, sandbox):
+    issuer, jwks = sandbox
+    sid = _sid(issuer, jwks, _signed_in_tokens(browser, issuer))
+    response = _logout_with_hint(browser, issuer, sid, state="bye")
+    assert _back_at_the_client_signed_out(browser, issuer, response, "bye")
+
+
+def test_logout_hint_of_another_session_asks_first_then_returns(browser, sandbox):
+    issuer, jwks = sandbox
+    stale = _sid(issuer, jwks, _signed_in_tokens(browser, issuer))
+    browser.cookies.clear()
+    _signed_in_tokens(browser, issuer, "employer")  # signed in again at the platform: new sid
+    for hint in (stale, "not-the-sid-at-all", ""):
+        response = _logout_with_hint(browser, issuer, hint)
+        assert response.status_code == 200 and "Location" not in response.headers
+        page = parse(response.text)
+        assert page.h1 == ["确认退出"]
+        assert _still_signed_in(browser, issuer)
+    hidden = {a["name"]: a.get("value", "") for a in page.find("input", type="hidden")}
+    assert hidden["client_id"] == PORTAL["client_id"] and "id_token_hint" not in hidden
+    response = browser.post(issuer + "/logout", data=hidden, allow_redirects=False, timeout=TIMEOUT)
+    # confirmed by the person; the URI is registered for the client the request named
+    assert _back_at_the_client_signed_out(browser, issuer, response, "s")
+
+
+def test_logout_hint_never_redirects_to_a_uri_of_another_client(browser, sandbox):
+    issuer, jwks = sandbox
+    sid = _sid(issuer, jwks, _signed_in_tokens(browser, issuer))
+    response = browser.get(issuer + "/logout", params={
+        "client_id": OTHER["client_id"], "logout_hint": sid,
+        "post_logout_redirect_uri": PORTAL["post_logout_redirect_uris"][0]},
+        allow_redirects=False, timeout=TIMEOUT)
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert parse(response.text).h1 == ["已退出"]  # the hint named the session: it ended
+    assert not _still_signed_in(browser, issuer)
+
+
+def test_logout_with_client_id_when_already_signed_out_returns(browser, issuer):
+    response = _logout_with_hint(browser, issuer, "a-session-that-ended-long-ago", state="x")
+    assert _back_at_the_client_signed_out(browser, issuer, response, "x")
+
+
 # -- configuration ------------------------------------------------------------------------------
 def test_issuer_with_a_path_prefixes_every_endpoint(browser):
     server, thread, base = serve_built_in_thread(

@@ -39,6 +39,19 @@ def test_revoked_sessions_stop_working_at_once(app, client, login_as):
     with app.extensions["portal.database"].write_transaction() as sess:
         assert revoke_account_sessions(sess, snapshot["account_id"]) == 1
     assert not _signed_in(client)
+    assert [row.data for row in _sessions(app)] == [{}]  # a revoked row keeps nothing
+
+
+def test_a_session_stored_with_platform_tokens_loses_them_on_its_next_request(app, client, login_as):
+    snapshot = login_as(client, "worker")
+    legacy = {**snapshot, "id_token": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJucC0wMDAxIn0.c2ln",
+              "access_token": "opaque-access", "refresh_token": "opaque-refresh",
+              "userinfo": {"id_card_number": "340104199003071235"}}
+    with app.extensions["portal.database"].write_transaction() as sess:
+        sess.execute(sa.update(WebSession).values(data=legacy))
+    assert _signed_in(client)
+    (row,) = _sessions(app)
+    assert row.data == snapshot and row.revoked_at is None  # still signed in, tokens gone
 
 
 def test_cookie_holds_a_token_the_table_holds_only_its_hash(app, client, login_as):

@@ -33,7 +33,7 @@ def provider_metadata(issuer: str) -> dict:
         "id_token_signing_alg_values_supported": [SIGNING_ALG],
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": list(TOKEN_ENDPOINT_AUTH_METHODS),
-        "claims_supported": list(CLAIMS_SUPPORTED),
+        "claims_supported": [*CLAIMS_SUPPORTED, "sid"],
         "claim_types_supported": ["normal"],
         "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": ["zh-CN"],

@@ -24,6 +24,9 @@ class SignedInUser:
 
     account: Account
     auth_time: int
+    #: the browser session's id at the sandbox (random, no personal data), released as the
+    #: id_token's ``sid`` claim and accepted back as ``logout_hint`` at RP-initiated logout
+    sid: str | None = None
 
     def get_user_id(self) -> str:
         return self.account.sub

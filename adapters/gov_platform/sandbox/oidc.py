@@ -6,7 +6,11 @@ Authorization code flow only. Rules beyond Authlib's defaults, each enforced her
 - ``openid`` scope and ``nonce`` required; a nonce is accepted once per client;
 - the id_token carries ``iss`` (Authlib leaves it out unless ``get_client_claims`` returns it)
   and the signing key's ``kid`` in its JWS header;
-- RP-initiated logout checks that an ``id_token_hint`` was signed by us *and* names us as issuer.
+- RP-initiated logout checks that an ``id_token_hint`` was signed by us *and* names us as issuer;
+- the id_token carries ``sid``, the random id of the browser's session here (as in Front-Channel
+  Logout 1.0 §3). A client may log out with ``client_id`` and ``logout_hint=<sid>`` instead of
+  an ``id_token_hint`` (RP-Initiated Logout 1.0 §2 leaves ``logout_hint`` to the OP), so it
+  need keep no id_token, whose claims carry the ID number and phone, nor put one in a URL.
 """
 
 from __future__ import annotations
@@ -152,7 +156,10 @@ class SandboxOpenIDCode(OpenIDCode):
         }
 
     def generate_user_info(self, user, scope):
-        return identity_claims(user.account, scope)
+        claims = identity_claims(user.account, scope)
+        if user.sid:
+            claims["sid"] = user.sid  # id_token only: /userinfo answers identity claims
+        return claims
 
 
 class SandboxBearerTokenValidator(BearerTokenValidator):
@@ -198,6 +205,14 @@ class SandboxEndSessionEndpoint(EndSessionEndpoint):
         if result.id_token_claims is not None and result.id_token_claims.get("iss") != self.issuer:
             raise InvalidRequestError("'id_token_hint' was not issued by this provider.")
         return result
+
+    def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri, client,
+                                               logout_hint):
+        """Without an ``id_token_hint`` (RP-Initiated Logout 1.0 §3, "other means of confirming
+        the legitimacy"): Authlib calls this only when the request named its client by
+        ``client_id`` and the URI is registered for that very client. Whether the session may end
+        without asking is the view's decision (``logout_hint`` must name the session)."""
+        return client is not None
 
     def resolve_client_from_id_token_claims(self, id_token_claims):
         aud = id_token_claims.get("aud")

@@ -119,10 +119,13 @@ def userinfo():
 
 @bp.route(LOGOUT_PATH, methods=["GET", "POST"])
 def logout():
-    """RP-Initiated Logout 1.0. A valid ``id_token_hint`` for the signed-in person ends the
-    session at once and returns to a registered ``post_logout_redirect_uri`` (with ``state``).
-    Without one, a signed-in person confirms first (§6: unauthenticated logout requests are a
-    denial-of-service vector); nothing is redirected after an invalid request (§4)."""
+    """RP-Initiated Logout 1.0. A request that names the browser's session ends it at once: a
+    valid ``id_token_hint`` for the signed-in person, or ``logout_hint`` equal to the session's
+    ``sid`` (the id_token's claim; random, no personal data). It then returns to a
+    ``post_logout_redirect_uri`` registered for the client named by ``client_id`` or by the
+    hint's ``aud`` (with ``state``). Otherwise a signed-in person confirms first (§6:
+    unauthenticated logout requests are a denial-of-service vector); nothing is redirected after
+    an invalid request (§4)."""
     server = _server()
     try:
         end_request = server.validate_endpoint_request("end_session")
@@ -131,9 +134,8 @@ def logout():
         end_request = None
 
     user = web_session.current_user(server.accounts)
-    hint_sub = (end_request.id_token_claims or {}).get("sub") if end_request else None
     trusted = end_request is not None and not end_request.needs_confirmation
-    needs_confirmation = user is not None and not (trusted and hint_sub == user.get_user_id())
+    needs_confirmation = user is not None and not _names_this_session(end_request, user)
     confirmed = (request.method == "POST" and request.form.get("confirm") == "1"
                  and web_session.csrf_valid(request.form.get("csrf_token")))
     if needs_confirmation and not confirmed:
@@ -160,6 +162,14 @@ def end_browser_session(end_request) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _names_this_session(end_request, user) -> bool:
+    if end_request is None:
+        return False
+    if end_request.id_token_claims is not None:
+        return end_request.id_token_claims.get("sub") == user.get_user_id()
+    return web_session.is_this_session(user, end_request.logout_hint)
+
+
 def _exceeds_max_age(auth_time: int, max_age: str | None) -> bool:
     """OpenID Connect Core §3.1.2.1: re-authenticate when the session is max_age seconds old or
     older (so ``max_age=0`` always asks again)."""

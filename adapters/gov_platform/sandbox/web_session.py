@@ -17,6 +17,7 @@ from .models import SignedInUser
 
 _SUB = "sub"
 _AUTH_TIME = "auth_time"
+_SID = "sid"
 _CSRF = "csrf"
 
 
@@ -25,16 +26,25 @@ def current_user(accounts: AccountBook) -> SignedInUser | None:
     if not sub or not isinstance(auth_time, int):
         return None
     account = accounts.by_sub(sub)
-    return SignedInUser(account, auth_time) if account else None
+    return SignedInUser(account, auth_time, session.get(_SID)) if account else None
 
 
 def sign_in(account: Account) -> SignedInUser:
-    """Start a fresh session for ``account`` (nothing from the anonymous session survives)."""
+    """Start a fresh session for ``account`` (nothing from the anonymous session survives),
+    with a new random session id (``sid``)."""
     session.clear()
-    user = SignedInUser(account, int(time.time()))
+    user = SignedInUser(account, int(time.time()), secrets.token_urlsafe(32))
     session[_SUB] = account.sub
     session[_AUTH_TIME] = user.auth_time
+    session[_SID] = user.sid
     return user
+
+
+def is_this_session(user: SignedInUser, sid: str | None) -> bool:
+    """Whether ``sid`` (e.g. a ``logout_hint``) names the browser's current session."""
+    if not sid or not user.sid:
+        return False
+    return hmac.compare_digest(user.sid.encode("ascii"), sid.encode("utf-8", "replace"))
 
 
 def sign_out() -> None:
