@@ -154,6 +154,11 @@ def validate(settings: Settings, environ: Mapping[str, str] | None = None) -> No
     if settings.env not in ("development", "production", "testing"):
         raise ConfigError(f"PORTAL_ENV 只能是 development、production 或 testing，实际为 {settings.env!r}")
     _parse_keyring(settings)
+    for key in ("db_statement_timeout_ms", "db_lock_timeout_ms"):
+        if not isinstance(settings.values[key], int) or settings.values[key] <= 0:
+            raise ConfigError(f"{key} 必须是正整数（毫秒）：0 会让请求无限等待数据库")
+    if settings.db_lock_timeout_ms > settings.db_statement_timeout_ms:
+        raise ConfigError("db_lock_timeout_ms 不能大于 db_statement_timeout_ms")
     if settings.upload_max_bytes > settings.max_request_mb * 1024 * 1024:
         raise ConfigError("upload_max_bytes 不能大于 max_request_mb（整个请求的上限）")
     if not settings.is_production:

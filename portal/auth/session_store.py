@@ -7,6 +7,13 @@
   before login is worthless after it (session fixation).
 - Rows are written only when the session holds something, so anonymous visitors of public pages
   create nothing.
+- The database failing (down, a lock timeout) never gives a bare error page: a cookie that cannot
+  be looked up yields an empty session carrying ``load_error`` (the request then answers 503,
+  ``portal.web.errors``) and nothing is written back; a save that fails raises once and the error
+  page's own save writes nothing.
+- No token of the unified login is ever stored (an id_token's claims carry the ID number and
+  phone in base64url): such keys are dropped on save, and from sessions stored before this rule
+  as they are read. A revoked row keeps no data.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+import structlog
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import update
@@ -22,9 +30,17 @@ from werkzeug.datastructures import CallbackDict
 
 from portal.auth.models import WebSession
 from portal.auth.sessions import ABSOLUTE_LIFETIME
-from portal.db import Database, utcnow
+from portal.db import DATABASE_FAULTS, Database, utcnow
+
+log = structlog.get_logger("portal.session_store")
 
 TOUCH_INTERVAL = timedelta(seconds=60)
+#: Parts of an OpenID Connect token response: never kept in a session.
+NEVER_STORED = frozenset({"id_token", "access_token", "refresh_token", "userinfo", "token"})
+
+
+def storable(data) -> dict:
+    return {key: value for key, value in data.items() if key not in NEVER_STORED}
 
 
 def token_id(token: str) -> str:
@@ -43,6 +59,8 @@ class ServerSession(CallbackDict, SessionMixin):
         self.rotate_requested = False
         self.revoke_requested = False
         self.new_token: str | None = None
+        # the database failed while reading or saving this session: it is not written back
+        self.load_error: Exception | None = None
 
     @property
     def new(self) -> bool:  # type: ignore[override]
@@ -68,17 +86,36 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        with self.database.read_session() as sess:
-            row = sess.get(WebSession, token_id(token))
-            if row is None or not self.is_alive(row, utcnow()):
-                return ServerSession()
-            return ServerSession(dict(row.data), row_id=row.id, last_seen=row.last_seen_at)
+        try:
+            with self.database.read_session() as sess:
+                row = sess.get(WebSession, token_id(token))
+                if row is None or not self.is_alive(row, utcnow()):
+                    return ServerSession()
+                data = storable(row.data)
+                loaded = ServerSession(data, row_id=row.id, last_seen=row.last_seen_at)
+                loaded.modified = len(data) != len(row.data)  # then rewritten without them
+                return loaded
+        except DATABASE_FAULTS as exc:
+            log.warning("session.load_failed", error=type(exc).__name__)
+            unreadable = ServerSession()
+            unreadable.load_error = exc
+            return unreadable
 
     def is_alive(self, row: WebSession, now: datetime) -> bool:
         return (row.revoked_at is None and now - row.last_seen_at <= self.idle
                 and now - row.created_at <= ABSOLUTE_LIFETIME)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if session.load_error is not None:
+            return  # the stored session is unknown: keep the cookie, write nothing
+        try:
+            self._save(app, session, response)
+        except DATABASE_FAULTS as exc:
+            log.warning("session.save_failed", error=type(exc).__name__)
+            session.load_error = exc  # the 503 page that follows saves nothing
+            raise
+
+    def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
         now = utcnow()
@@ -94,9 +131,9 @@ class DatabaseSessionInterface(SessionInterface):
             with self.database.write_transaction() as sess:
                 if session.row_id:
                     sess.execute(update(WebSession).where(WebSession.id == session.row_id)
-                                 .values(revoked_at=now))
+                                 .values(revoked_at=now, data={}))
                 sess.add(WebSession(
-                    id=token_id(token), data=dict(session), account_id=session.get("account_id"),
+                    id=token_id(token), data=storable(session), account_id=session.get("account_id"),
                     role=session.get("role"), created_at=now, last_seen_at=now,
                     client_addr=request.remote_addr,
                     user_agent=(request.user_agent.string or "")[:200] or None,
@@ -111,7 +148,7 @@ class DatabaseSessionInterface(SessionInterface):
         if session.modified:
             with self.database.write_transaction() as sess:
                 sess.execute(update(WebSession).where(WebSession.id == session.row_id).values(
-                    data=dict(session), account_id=session.get("account_id"),
+                    data=storable(session), account_id=session.get("account_id"),
                     role=session.get("role"), last_seen_at=now))
         elif session.last_seen is None or now - session.last_seen > TOUCH_INTERVAL:
             with self.database.write_transaction() as sess:
@@ -120,4 +157,5 @@ class DatabaseSessionInterface(SessionInterface):
 
     def _revoke(self, row_id: str, now: datetime) -> None:
         with self.database.write_transaction() as sess:
-            sess.execute(update(WebSession).where(WebSession.id == row_id).values(revoked_at=now))
+            sess.execute(update(WebSession).where(WebSession.id == row_id)
+                         .values(revoked_at=now, data={}))

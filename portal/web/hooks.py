@@ -25,6 +25,7 @@ LARGE_TEXT_COOKIE = "portal_text_size"
 
 def init_app(app: Flask) -> None:
     app.before_request(_start_request)
+    app.before_request(_session_readable)
     app.before_request(_load_actor)
     app.before_request(_enforce_access_policy)
     app.after_request(_security_headers)
@@ -39,6 +40,15 @@ def _start_request() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     g.csp_nonce = secrets.token_urlsafe(16)
     set_write_intent(request.method not in SAFE_METHODS)
+
+
+def _session_readable() -> None:
+    """A visitor whose session cookie could not be looked up (the database failed) is neither
+    signed in nor signed out: the database fault answers 503 (``portal.web.errors``) instead of
+    the access policy sending them to sign in again."""
+    error = getattr(session, "load_error", None)
+    if error is not None:
+        raise error
 
 
 def actor_from_session(data, client_addr: str | None, request_id: str | None) -> Actor:
