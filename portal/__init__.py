@@ -50,7 +50,8 @@ def _init_data_layer(app: Flask, settings) -> None:
                       settings.encryption_algorithm),
         settings.lookup_key.encode("utf-8"),
     )
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, statement_timeout_ms=settings.db_statement_timeout_ms,
+                        lock_timeout_ms=settings.db_lock_timeout_ms)
     app.extensions["portal.database"] = database
     app.session_interface = DatabaseSessionInterface(database, settings.session_idle_minutes)
 
@@ -60,7 +61,7 @@ def _init_extensions(app: Flask, settings) -> None:
     from portal.cli import register_commands
     from portal.extensions import csrf, htmx, limiter
     from portal.tasks import queue
-    from portal.web import errors, filters, hooks, unit_of_work
+    from portal.web import errors, filters, hooks, input_guard, unit_of_work
 
     csrf.init_app(app)
     limiter.init_app(app)
@@ -70,6 +71,7 @@ def _init_extensions(app: Flask, settings) -> None:
     # reverse): the commit is the last thing before the response leaves
     unit_of_work.init_app(app)
     hooks.init_app(app)
+    input_guard.init_app(app)  # after the actor is known, before any view: refuses control characters
     errors.init_app(app)
     filters.init_app(app)
     # The task queue follows this app's settings and runs tasks against its database.

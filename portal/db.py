@@ -1,15 +1,22 @@
 """Database engine, declarative base and session handling (SQLAlchemy 2).
 
-SQLite (embedded default) runs in WAL mode with a busy timeout. pysqlite's own implicit
-transactions are switched off so we emit BEGIN ourselves: ``BEGIN IMMEDIATE`` when the unit of
-work will write (unsafe HTTP methods, :func:`write_transaction`), plain ``BEGIN`` otherwise. A
-reader therefore never has to upgrade to a writer mid-transaction, which is where SQLite raises
-"database is locked" without waiting.
+SQLite (embedded default) runs in WAL mode with a busy timeout (the lock timeout setting).
+pysqlite's own implicit transactions are switched off so we emit BEGIN ourselves: ``BEGIN
+IMMEDIATE`` when the unit of work will write (unsafe HTTP methods, :func:`write_transaction`),
+plain ``BEGIN`` otherwise. A reader therefore never has to upgrade to a writer mid-transaction,
+which is where SQLite raises "database is locked" without waiting.
 
 Requests get one session, committed once at the edge (``portal.web.unit_of_work``). A service
 that writes on a read-only request says so with :func:`will_write`; a short write that must
 persist whatever becomes of the caller's unit of work (the audit of a read of personal data, of a
 refused callback) is an :func:`independent_transaction`, opened by the service that needs it.
+
+No request waits for the database without bound: PostgreSQL connections get a
+``statement_timeout`` and a ``lock_timeout`` (settings ``db_statement_timeout_ms`` and
+``db_lock_timeout_ms``), SQLite waits for a lock at most ``db_lock_timeout_ms``. The failures this
+gives, and a database that does not answer, are :func:`database_fault` (the pages answer 503).
+``pool_pre_ping`` replaces a pooled connection the server has dropped (a restart), so a database
+that comes back is used again without restarting the portal.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from decimal import Decimal
 from typing import Iterator
 
 from sqlalchemy import DateTime, Enum, MetaData, Numeric, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -34,7 +42,16 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+DEFAULT_STATEMENT_TIMEOUT_MS = 15_000
+DEFAULT_LOCK_TIMEOUT_MS = 5_000
+PG_CONNECT_TIMEOUT_SECONDS = 5
+
+# Errors meaning "the database cannot serve this request now" (down, unreachable, a lock or
+# statement timeout), as opposed to a bug: answered 503, never 500.
+DATABASE_FAULTS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                   sa_exc.TimeoutError)
+# PostgreSQL SQLSTATEs of a timeout: 55P03 lock_not_available, 57014 query_canceled.
+_PG_TIMEOUT_STATES = frozenset({"55P03", "57014"})
 
 _begin_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("begin_immediate", default=False)
 
@@ -77,23 +94,51 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def database_fault(exc: BaseException | None) -> str | None:
+    """``"database_busy"`` (a lock or statement timeout), ``"database_unavailable"`` (down,
+    unreachable, a file that cannot be opened) or None when ``exc`` is no database fault."""
+    if not isinstance(exc, DATABASE_FAULTS):
+        return None
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _PG_TIMEOUT_STATES:
+        return "database_busy"
+    if "database is locked" in str(orig or exc):  # SQLite's busy timeout ran out
+        return "database_busy"
+    return "database_unavailable"
+
+
+def make_engine(url: str, *, statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+                lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS, **kwargs) -> Engine:
+    kwargs.setdefault("hide_parameters", True)  # error logs never carry SQL parameters (free text, IDs)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        engine = create_engine(url, connect_args={"timeout": lock_timeout_ms / 1000,
                                                   "check_same_thread": False}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock_timeout_ms)
         return engine
     # A PostgreSQL host that drops packets must not hang requests (or /healthz) forever.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True,
+                           connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}, **kwargs)
+    _configure_postgresql(engine, statement_timeout_ms, lock_timeout_ms)
+    return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_postgresql(engine: Engine, statement_timeout_ms: int, lock_timeout_ms: int) -> None:
+    # SET on connect rather than libpq ``options``: a URL's own options (a search_path) stay.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(statement_timeout_ms)}")
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        dbapi_connection.commit()  # a session-level SET is undone by a rollback of its transaction
+
+
+def _configure_sqlite(engine: Engine, lock_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -144,9 +189,11 @@ def independent_transaction(sess: Session) -> Iterator[Session]:
 class Database:
     """One engine and its session factory; the app keeps one in ``app.extensions``."""
 
-    def __init__(self, url: str, **engine_kwargs) -> None:
+    def __init__(self, url: str, *, statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+                 lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS, **engine_kwargs) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.engine = make_engine(url, statement_timeout_ms=statement_timeout_ms,
+                                  lock_timeout_ms=lock_timeout_ms, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -8,6 +8,9 @@ cell is seen and refused), and .csv is checked for its encoding chunk by chunk, 
 while it is read. CSV may be UTF-8 (with or without BOM) or GBK/GB18030, as Excel saves it on a
 Chinese Windows. Blank lines are skipped; the first non-blank line is the header.
 
+A data row with an invisible control character (NUL, a bidi override: ``portal.characters``)
+refuses the file with its row number.
+
 What every import also needs: the formula-injection test (:func:`is_formula_like`), a cell's text
 (:func:`cell_text`), typed dates (:func:`parse_date`), :func:`neutralise` for anything written back
 into a spreadsheet, and :class:`RowErrors`, which keeps the first errors by row number and counts
@@ -27,10 +30,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
+from portal.characters import (
+    INVISIBLE_CONTROLS,
+    has_invisible_controls,
+    is_formula_like,
+)
 from portal.errors import UserInputError
 
-#: a cell starting with one of these would run as a formula in a spreadsheet (CSV injection)
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: errors kept per file (the rest are counted; pages show fewer still)
 MAX_ERRORS_KEPT = 1000
 _XLSX_MAGIC = b"PK\x03\x04"
@@ -99,7 +105,10 @@ def _rows(cells: Iterator[tuple[int, tuple[Any, ...]]], layout: Layout) -> Itera
         count += 1
         if layout.max_rows is not None and count > layout.max_rows:
             raise SpreadsheetError(f"文件超过 {layout.max_rows} 行人员数据，请分成几个文件上传；本次未导入任何人员")
-        yield Row(number, {c.key: _pick(values, index.get(c.key)) for c in layout.columns})
+        picked = {c.key: _pick(values, index.get(c.key)) for c in layout.columns}
+        if any(isinstance(v, str) and has_invisible_controls(v) for v in picked.values()):
+            raise SpreadsheetError(f"第 {number} 行含有不可见的控制字符，请删除后重新上传；本次未导入任何人员")
+        yield Row(number, picked)
     if index is None:
         raise SpreadsheetError("上传的文件是空的（没有表头和数据）")
     if count == 0:
@@ -185,20 +194,13 @@ def is_blank(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def is_formula_like(value: Any) -> bool:
-    """A text cell a spreadsheet would run as a formula: it starts with a tab or carriage return,
-    or its first visible character is = + - @."""
-    if not isinstance(value, str):
-        return False
-    stripped = value.strip()
-    return value[:1] in ("\t", "\r") or (bool(stripped) and stripped[0] in FORMULA_PREFIXES)
-
-
 def neutralise(value: Any) -> Any:
-    """A cell value safe to write into a spreadsheet people open (no formula can start)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """A cell value safe to write into a spreadsheet people open (no formula can start, also
+    after leading spaces) and with no invisible control character (a bidi override)."""
+    if not isinstance(value, str):
+        return value
+    value = INVISIBLE_CONTROLS.sub("", value)
+    return "'" + value if is_formula_like(value) else value
 
 
 def cell_text(value: Any) -> str:

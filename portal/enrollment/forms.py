@@ -16,13 +16,14 @@ from wtforms.validators import (
 from portal.enrollment.models import InsuranceType, UnitStatus
 from portal.enrollment.service import CLASS_NAMES
 from portal.regions import province
-from portal.web.fields import ChoiceField, LocalDateField, options, strip
+from portal.web.fields import ChoiceField, LocalDateField, NotFormula, options, strip
 
 
 class UnitForm(FlaskForm):
     uscc = StringField("统一社会信用代码", filters=[strip], validators=[DataRequired("请填写统一社会信用代码")])
     name = StringField("单位名称", filters=[strip],
-                       validators=[DataRequired("请填写单位名称"), Length(max=200, message="单位名称不能超过200个字")])
+                       validators=[DataRequired("请填写单位名称"), Length(max=200, message="单位名称不能超过200个字"),
+                                   NotFormula()])
     address = StringField("单位地址", filters=[strip],
                           validators=[DataRequired("请填写单位地址"), Length(max=300, message="单位地址不能超过300个字")])
     county_code = StringField("所在县（区）行政区划代码", filters=[strip],
@@ -30,7 +31,8 @@ class UnitForm(FlaskForm):
     industry_code = StringField("国民经济行业分类代码", filters=[strip],
                                 validators=[DataRequired("请填写国民经济行业分类代码")])
     contact_name = StringField("联系人", filters=[strip],
-                               validators=[DataRequired("请填写联系人"), Length(max=100, message="联系人不能超过100个字")])
+                               validators=[DataRequired("请填写联系人"), Length(max=100, message="联系人不能超过100个字"),
+                                           NotFormula()])
     contact_phone = StringField("联系人手机号码", filters=[strip], validators=[DataRequired("请填写联系人手机号码")])
 
 
@@ -58,7 +60,7 @@ TYPE_CHOICES = [(t.value, t.label) for t in InsuranceType]
 
 class MemberForm(FlaskForm):
     name = StringField("姓名", filters=[strip],
-                       validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名不能超过100个字")])
+                       validators=[DataRequired("请填写姓名"), Length(max=100, message="姓名不能超过100个字"), NotFormula()])
     id_number = StringField("身份证号码", validators=[DataRequired("请填写身份证号码")])
     phone = StringField("手机号码（选填）", filters=[strip], validators=[Optional()])
     wage_base = StringField("月缴费工资基数（元）", filters=[strip], validators=[DataRequired("请填写月缴费工资基数")])

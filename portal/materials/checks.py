@@ -9,7 +9,8 @@ Only three kinds of file are accepted, and none is stored as received:
 * PDF must start with ``%PDF-`` at offset 0, parse with pypdf, be unencrypted and carry no active
   content (JavaScript, launch actions, embedded files, rich media, XFA forms). It is then
   rewritten by pypdf from the objects it parsed, so bytes appended after ``%%EOF`` or hidden in
-  unreachable objects are dropped, and what a viewer reads is what was checked.
+  unreachable objects are dropped, and what a viewer reads is what was checked. The rewrite
+  keeps no action and no external link (open actions, ``/URI``, ``/GoToR``, additional actions).
 
 Everything else (HTML, SVG, ZIP, executables, GIF, empty files) is refused with a message that
 tells the applicant what to do. The size cap is checked before any parsing.
@@ -22,11 +23,12 @@ import io
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from portal.errors import UserInputError
 
@@ -193,15 +195,96 @@ def rewrite_pdf(data: bytes) -> bytes:
         raise MaterialRejected(PDF_ACTIVE, code="pdf_active_content")
     try:
         writer = PdfWriter(clone_from=reader)
+        strip_actions(writer)
         out = io.BytesIO()
         writer.write(out)
+    except MaterialRejected:
+        raise
     except Exception as exc:
         raise MaterialRejected(PDF_BROKEN, code="pdf_broken") from exc
     rewritten = out.getvalue()
     # What we store is what a viewer will read: check the rewrite the same way.
-    if not rewritten.startswith(PDF_MAGIC) or has_active_content(_open_pdf(rewritten)):
+    check = _open_pdf(rewritten) if rewritten.startswith(PDF_MAGIC) else None
+    if check is None or has_active_content(check) or has_actions(check):
         raise MaterialRejected(PDF_ACTIVE, code="pdf_active_content")
     return rewritten
+
+
+def strip_actions(writer: PdfWriter) -> None:
+    """Drop every action and external link from the rewrite, keeping the page content.
+
+    Removed: the document's ``/OpenAction`` and base ``/URI``; every ``/AA`` (additional actions
+    of the document, pages, annotations, form fields); every ``/A`` that is an action (links,
+    outline items, widgets: ``/URI`` with ``https:`` or ``javascript:``, ``/GoToR``, ``/GoTo``,
+    ``/Launch`` ...) — a structure element's ``/A`` (attributes, no ``/S``) stays; and the
+    ``/Names`` trees ``/JavaScript`` and ``/EmbeddedFiles``. A link annotation is left inert;
+    internal ``/Dest`` jumps still work.
+    """
+    root = writer.root_object
+    for key in ("/OpenAction", "/URI"):
+        root.pop(NameObject(key), None)
+    names = root.get("/Names")
+    names = names.get_object() if names is not None else None
+    if isinstance(names, DictionaryObject):
+        for key in ("/JavaScript", "/EmbeddedFiles"):
+            names.pop(NameObject(key), None)
+    for obj in _walk(root):  # an object is changed before its children are visited
+        if isinstance(obj, DictionaryObject):
+            obj.pop(NameObject("/AA"), None)
+            if "/A" in obj and _is_action(obj["/A"].get_object()):
+                del obj[NameObject("/A")]
+
+
+def _is_action(value) -> bool:
+    return isinstance(value, DictionaryObject) and ("/S" in value or value.get("/Type") == "/Action")
+
+
+_ACTION_KINDS = frozenset({"/URI", "/GoToR", "/Launch", "/JavaScript", "/SubmitForm", "/ImportData"})
+
+
+def has_actions(reader: PdfReader) -> bool:
+    """Whether any action or external link is left (the check on what :func:`rewrite_pdf` wrote)."""
+    return _any_object(reader, _acts)
+
+
+def _acts(obj: DictionaryObject) -> bool:
+    return (any(key in obj for key in ("/OpenAction", "/AA", "/URI")) or obj.get("/S") in _ACTION_KINDS
+            or ("/A" in obj and _is_action(obj["/A"].get_object())))
+
+
+def _any_object(reader: PdfReader, found) -> bool:
+    """Whether ``found`` holds for a dictionary reachable from the trailer (a broken PDF is refused)."""
+    try:
+        return any(found(obj) for obj in _walk(reader.trailer) if isinstance(obj, DictionaryObject))
+    except MaterialRejected:
+        raise
+    except Exception as exc:
+        raise MaterialRejected(PDF_BROKEN, code="pdf_broken") from exc
+
+
+def _walk(start) -> Iterator:
+    """Every dictionary and array reachable from ``start``, once each (references resolved),
+    refusing a graph of more than :data:`MAX_PDF_OBJECTS` objects."""
+    stack: list = [start]
+    seen: set = set()
+    walked = 0
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            obj = obj.get_object()
+        walked += 1
+        if walked > MAX_PDF_OBJECTS:
+            raise MaterialRejected("PDF 文件结构过于复杂，请另存为普通 PDF 后上传", code="pdf_too_complex")
+        if not isinstance(obj, (DictionaryObject, ArrayObject)) or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        yield obj
+        stack.extend(dict.values(obj) if isinstance(obj, DictionaryObject) else list.__iter__(obj))
+
 
 
 def _open_pdf(data: bytes) -> PdfReader:
@@ -223,36 +306,17 @@ def has_active_content(reader: PdfReader) -> bool:
 
     Names are compared after pypdf decoded them, so ``/J#61vaScript`` is ``/JavaScript``.
     """
-    stack: list = [reader.trailer]
-    seen: set[tuple[int, int]] = set()
-    walked = 0
-    try:
-        while stack:
-            obj = stack.pop()
-            if isinstance(obj, IndirectObject):
-                ref = (obj.idnum, obj.generation)
-                if ref in seen:
-                    continue
-                seen.add(ref)
-                obj = obj.get_object()
-            walked += 1
-            if walked > MAX_PDF_OBJECTS:
-                raise MaterialRejected("PDF 文件结构过于复杂，请另存为普通 PDF 后上传", code="pdf_too_complex")
-            if isinstance(obj, DictionaryObject):  # stream objects are dictionaries too
-                for key, value in dict.items(obj):
-                    if key in _FORBIDDEN_KEYS:
-                        return True
-                    if key in _TYPE_KEYS:
-                        name = value.get_object() if isinstance(value, IndirectObject) else value
-                        if isinstance(name, str) and name in _FORBIDDEN_TYPES:
-                            return True
-                    stack.append(value)
-            elif isinstance(obj, ArrayObject):
-                stack.extend(list.__iter__(obj))
-    except MaterialRejected:
-        raise
-    except Exception as exc:
-        raise MaterialRejected(PDF_BROKEN, code="pdf_broken") from exc
+    return _any_object(reader, _is_active)  # stream objects are dictionaries too
+
+
+def _is_active(obj: DictionaryObject) -> bool:
+    for key, value in dict.items(obj):
+        if key in _FORBIDDEN_KEYS:
+            return True
+        if key in _TYPE_KEYS:
+            name = value.get_object() if isinstance(value, IndirectObject) else value
+            if isinstance(name, str) and name in _FORBIDDEN_TYPES:
+                return True
     return False
 
 

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.money import MoneyError, parse_amount
 from portal.projects.models import PremiumBasis, ProjectStatus
-from portal.web.fields import strip
+from portal.web.fields import NotFormula, strip
 
 
 class _Money:
@@ -34,7 +34,8 @@ def _date(label: str, required: bool = True) -> DateField:
 
 class ProjectForm(FlaskForm):
     name = StringField("项目名称", filters=[strip],
-                       validators=[DataRequired("请填写项目名称"), Length(max=200, message="项目名称不能超过200个字")])
+                       validators=[DataRequired("请填写项目名称"), Length(max=200, message="项目名称不能超过200个字"),
+                                   NotFormula()])
     county_code = StringField("项目所在县（市、区）行政区划代码", filters=[strip],
                               validators=[DataRequired("请填写项目所在县（市、区）行政区划代码")])
     permit_number = StringField("施工许可证号", filters=[strip],
@@ -81,7 +82,8 @@ class BasisForm(FlaskForm):
 
 
 class WorkerForm(FlaskForm):
-    name = StringField("姓名", filters=[strip], validators=[DataRequired("请填写姓名"), Length(max=50, message="姓名过长")])
+    name = StringField("姓名", filters=[strip],
+                       validators=[DataRequired("请填写姓名"), Length(max=50, message="姓名过长"), NotFormula()])
     id_number = StringField("身份证号码", filters=[strip], validators=[DataRequired("请填写身份证号码")])
     phone = StringField("手机号码", filters=[strip], validators=[Optional()])
     trade = StringField("工种", filters=[strip], validators=[DataRequired("请填写工种"), Length(max=50, message="工种不能超过50个字")])

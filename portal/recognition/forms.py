@@ -30,6 +30,7 @@ from portal.web.fields import (
     ChoiceRadio,
     LocalDateField,
     MultiCheckboxField,
+    NotFormula,
     options,
     strip,
 )
@@ -52,13 +53,13 @@ class StartForm(FlaskForm):
 
 class WorkerForm(FlaskForm):
     member_id = ChoiceField("从本单位参保人员中选择", validate_choice=False, choices=options([("", "不选择，手工填写")]))
-    name = StringField("受伤害职工姓名", filters=[strip])
+    name = StringField("受伤害职工姓名", filters=[strip], validators=[NotFormula()])
     id_number = StringField("公民身份号码", filters=[strip])
 
 
 class EmployerForm(FlaskForm):
     uscc = StringField("统一社会信用代码", filters=[strip])
-    name = StringField("用人单位名称", filters=[strip])
+    name = StringField("用人单位名称", filters=[strip], validators=[NotFormula()])
     county_code = StringField("用人单位所在县（区）行政区划代码", filters=[strip])
 
 

@@ -1,4 +1,5 @@
-"""Form pieces every area uses: whitespace stripping and dates typed the way people type them."""
+"""Form pieces every area uses: whitespace stripping, dates typed the way people type them, and
+the name validator (:class:`NotFormula`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from wtforms import DateField, RadioField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.characters import is_formula_like
 
 
 def strip(value):
@@ -68,3 +71,13 @@ class MultiCheckboxField(SelectMultipleField):
         allowed = {str(choice.value) for choice in self.choices}
         if any(v not in allowed for v in (self.data or [])):
             raise ValidationError(f"请从列表中选择{self.label.text}")
+
+
+class NotFormula:
+    """Validator for names (people's, units', projects'): text starting with = + - @ is refused,
+    since a spreadsheet that later lists it would run it as a formula. Empty passes (pair it
+    with DataRequired or Optional)."""
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and is_formula_like(field.data):
+            raise ValidationError(f"{field.label.text}不能以 = + - @ 开头")
