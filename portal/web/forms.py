@@ -5,12 +5,11 @@ Every POST that takes a form reads the same way::
     @bp.post("/unit/edit")
     @requires(Role.EMPLOYER)
     def save_unit():
-        form = UnitForm()
         return handle_form(
-            form,
-            lambda f: units.save_unit(db_session(), g.actor, name=f.name.data, ...),
+            UnitForm(),
+            lambda f: enrollment.save_unit(db_session(), g.actor, name=f.name.data, ...),
             done=lambda _: see_other("enrollment.unit", flash_message="参保登记信息已保存。"),
-            again=lambda f, status: render_template("enrollment/edit_unit.html", form=f), status)
+            again=lambda f, status: (render_template("enrollment/edit_unit.html", form=f), status))
 
 - The form is validated with its CSRF token (``validate_on_submit``); invalid input answers 422.
 - ``run(form)`` calls one service. Its result goes to ``done(result)``, which answers (usually a
