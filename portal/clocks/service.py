@@ -51,6 +51,7 @@ from portal.clocks.deadlines import (
 )
 from portal.clocks.models import HolidayOverride, YearCompleteness
 from portal.errors import NotFoundError, PermissionDenied, UserInputError
+from portal.localtime import local_today
 
 __all__ = [
     # the working-day calendar
@@ -58,7 +59,7 @@ __all__ = [
     # the deadline calculator
     "ClockState", "ClockStatus", "CountingPolicy", "Deadline", "InvalidPause", "Pause", "PauseKind", "Rule",
     "RuleNotInForce", "Unit", "UnknownRule", "add_months", "counting_policy", "deadline", "rule",
-    "rule_keys", "rules", "status",
+    "rule_keys", "rules", "status", "statutory_period",
     # the holiday override table
     "FIRST_YEAR", "LAST_YEAR", "NAME_MAX", "SOURCE_MAX", "InvalidOverride", "YearOverview",
     "add_override", "list_overrides", "mark_year_complete", "remove_override", "unmark_year_complete",
@@ -72,6 +73,12 @@ NAME_MAX, SOURCE_MAX = 100, 300
 
 class InvalidOverride(UserInputError):
     code = "invalid_holiday_override"
+
+
+def statutory_period(key: str, on: date | None = None) -> str:
+    """The period of deadline rule ``key`` in force on ``on`` (default today), as pages and
+    documents write it ("30日", "5个工作日"): from the policy data the clocks compute with."""
+    return rule(key, on or local_today()).period_label
 
 
 def _require_provincial(actor: Actor) -> None:

@@ -30,3 +30,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(cn_date, "cn_date")
+    from portal.clocks import service as clocks
+
+    # periods come from the policy data the clocks compute with, never typed in a page
+    app.add_template_global(clocks.statutory_period, "statutory_period")

@@ -45,15 +45,21 @@ DECISION_BASIS = {
 
 
 @lru_cache(maxsize=1)
-def _env() -> Environment:
+@lru_cache(maxsize=1)
+def document_environment() -> Environment:
+    """The Jinja environment of the documents this area issues (letters, the receipt): built once,
+    outside any request, with the same date filter and statutory periods as the pages."""
+    from portal.clocks import service as clocks
+
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["cn_date"] = cn_date
+    env.globals["statutory_period"] = clocks.statutory_period
     return env
 
 
 def render_html(template: str, **context) -> str:
-    return _env().get_template(f"recognition/documents/{template}").render(**context)
+    return document_environment().get_template(f"recognition/documents/{template}").render(**context)
 
 
 def decision_title(outcome: Outcome) -> str:

@@ -13,22 +13,11 @@ Plain Python: its own Jinja environment over the portal's templates, no Flask.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-from portal.config import PROJECT_ROOT
 from portal.documents import html_to_pdf, qr_svg_data_uri
 from portal.localtime import to_local
+from portal.recognition.service.documents import document_environment
 from portal.security.masking import mask_id_number
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(PROJECT_ROOT / "templates")),
-                      autoescape=select_autoescape(["html"]))
-    env.filters["cn_date"] = lambda d: f"{d.year}年{d.month}月{d.day}日" if d else "—"
-    return env
 
 
 def file_size(size: int) -> str:
@@ -46,7 +35,7 @@ def render_receipt(*, case, applicant: str, files, labels: dict[int, str], windo
     rows = [{"kind": labels.get(f.id, f.kind), "name": f.display_name, "size": file_size(f.size),
              "sha256": f.sha256} for f in files]
     worker = case.worker
-    html = _environment().get_template("recognition/receipt_pdf.html").render(
+    html = document_environment().get_template("recognition/receipt_pdf.html").render(
         case=case, applicant=applicant, worker_name=worker.name if worker else "",
         worker_id=mask_id_number(worker.id_number) if worker else "",
         employer=case.employer.name if case.employer else "", office=office, files=rows, window=window,
