@@ -1,20 +1,26 @@
-"""8 concurrent readers of the personal-data page on the embedded SQLite default.
+"""8 concurrent readers of the personal-data page, on the embedded SQLite default and, when
+``PORTAL_BENCH_POSTGRES_URL`` names a server (e.g. ``postgresql://postgres@127.0.0.1:5432/test``),
+on PostgreSQL too (in a throwaway schema, dropped afterwards).
 
-Every such read decrypts three fields and appends an audit row to the hash chain (a write), so on
-SQLite it competes for the single writer. Baseline: the same 8 readers on the worker's home page,
-which reads the session only. Targets: zero errors (no "database is locked", no 500), and audited
-reads at no less than 1/10 of the baseline throughput.
+Every such read decrypts three fields and appends an audit row (a write), so on SQLite it competes
+for the single writer; on PostgreSQL the readers must not queue behind one row lock held through
+a commit. Baseline: the same 8 readers on the worker's home page, which reads the session only.
+Targets: zero errors (no "database is locked", no 500), and audited reads at no less than 1/10 of
+the baseline throughput.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import requests
+import sqlalchemy as sa
 from stdnum.cn import ric
 
 from adapters.sandbox_server import serve_in_thread
@@ -70,26 +76,50 @@ def _hammer(base: str, path: str, tokens: list[str]) -> tuple[float, int, int]:
     return len(done) / elapsed, len(errors), len(done)
 
 
-def main() -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        migrate.upgrade(url)
-        app = create_app({"env": "testing", "database_url": url, "log_level": "WARNING",
-                          "ratelimit_enabled": False, "queue_url": f"sqlite:///{Path(tmp) / 'q.db'}"})
-        tokens = _sessions(app)
-        server, _thread = serve_in_thread(app, "127.0.0.1", 0)
-        base = f"http://127.0.0.1:{server.server_port}"
-        try:
-            _hammer(base, "/home/worker", tokens[:1])  # warm up
-            home_rate, home_errors, _ = _hammer(base, "/home/worker", tokens)
-            read_rate, read_errors, total = _hammer(base, "/my/profile", tokens)
-        finally:
-            server.shutdown()
-            app.extensions["portal.database"].dispose()
+def _run(url: str, tmp: str, label: str) -> dict:
+    migrate.upgrade(url)
+    app = create_app({"env": "testing", "database_url": url, "log_level": "WARNING",
+                      "ratelimit_enabled": False, "queue_url": f"sqlite:///{Path(tmp) / f'q-{label}.db'}",
+                      "audit_checkpoint_sink": f"file:{Path(tmp) / f'checkpoints-{label}.jsonl'}"})
+    tokens = _sessions(app)
+    server, _thread = serve_in_thread(app, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        _hammer(base, "/home/worker", tokens[:1])  # warm up
+        home_rate, home_errors, _ = _hammer(base, "/home/worker", tokens)
+        read_rate, read_errors, total = _hammer(base, "/my/profile", tokens)
+    finally:
+        server.shutdown()
+        app.extensions["portal.database"].dispose()
     ratio = read_rate / home_rate
     ok = read_errors == 0 and home_errors == 0 and ratio >= 0.1
-    print(f"personal-data-reads: {READERS} readers x {REQUESTS_EACH}: audited profile reads "
+    print(f"personal-data-reads ({label}): {READERS} readers x {REQUESTS_EACH}: audited profile reads "
           f"{read_rate:,.0f}/s vs home page baseline {home_rate:,.0f}/s = {ratio:.2f}x baseline, "
           f"errors {read_errors}+{home_errors} of {2 * total} (targets: 0 errors, >= 0.10x) "
           f"{'OK' if ok else 'MISSED'}")
     return {"read_rate": read_rate, "home_rate": home_rate, "ratio": ratio, "errors": read_errors + home_errors}
+
+
+def _postgres(base_url: str, tmp: str) -> dict:
+    if base_url.startswith("postgresql://"):
+        base_url = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = f"portal_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base_url else "?"
+    try:
+        return _run(f"{base_url}{sep}options=-csearch_path%3D{schema}", tmp, "postgresql")
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = _run(f"sqlite:///{Path(tmp) / 'bench.db'}", tmp, "sqlite")
+        pg_url = os.environ.get("PORTAL_BENCH_POSTGRES_URL") or os.environ.get("PORTAL_TEST_POSTGRES_URL")
+        if pg_url:
+            result["postgresql"] = _postgres(pg_url, tmp)
+    return result

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.characters import without_invisible_controls
 from portal.config import PROJECT_ROOT, load_settings, validate
 from portal.logging_setup import configure_logging
 
@@ -26,6 +27,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(PROJECT_ROOT / "instance"),
     )
+    # Every printed value passes one filter: no bidi or control character reaches a page or PDF.
+    app.jinja_options = {**app.jinja_options, "finalize": without_invisible_controls}
     app.config.from_mapping(settings.flask_config())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if settings.trusted_proxies:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup
+
 INVISIBLE_CONTROLS = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -34,3 +36,13 @@ def is_formula_like(value) -> bool:
         return False
     stripped = value.strip()
     return value[:1] in ("\t", "\r") or (bool(stripped) and stripped[0] in FORMULA_PREFIXES)
+
+
+def without_invisible_controls(value):
+    """Jinja's ``finalize`` for pages and documents: text stored before the input guard existed
+    (or arriving from a peer) is printed without those characters, so an override can never
+    reverse an ID number on a receipt. Safe markup stays safe."""
+    if isinstance(value, str) and has_invisible_controls(value):
+        cleaned = INVISIBLE_CONTROLS.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value

@@ -22,7 +22,7 @@ ENV_PREFIX = "PORTAL_"
 
 # Keys whose default value is a development secret: production must override them.
 DEVELOPMENT_SECRETS = ("secret_key", "encryption_keys", "lookup_key", "oidc_client_secret",
-                       "tax_platform_key", "gov_platform_secret")
+                       "tax_platform_key", "gov_platform_secret", "audit_keys")
 
 log = structlog.get_logger(__name__)
 
@@ -120,6 +120,8 @@ def load_settings(
     values["database_url"] = _normalise_database_url(values["database_url"])
     values["queue_url"] = _resolve_sqlite_path(values["queue_url"])
     values["files_dir"] = _resolve_dir(values["files_dir"])
+    if values.get("migration_database_url"):
+        values["migration_database_url"] = _normalise_database_url(values["migration_database_url"])
     return Settings(MappingProxyType(values), MappingProxyType(defaults), tuple(sorted(unknown)))
 
 
@@ -149,11 +151,12 @@ def validate(settings: Settings, environ: Mapping[str, str] | None = None) -> No
     """Refuse to run production with development secrets or insecure transport."""
     environ = os.environ if environ is None else environ
     for name in settings.unknown_env:
-        if not name.startswith("PORTAL_TEST_"):  # the test suite's own variables
+        if not name.startswith(("PORTAL_TEST_", "PORTAL_BENCH_")):  # the tests' and benchmarks' own
             log.warning("config.unknown_variable", variable=name)
     if settings.env not in ("development", "production", "testing"):
         raise ConfigError(f"PORTAL_ENV 只能是 development、production 或 testing，实际为 {settings.env!r}")
     _parse_keyring(settings)
+    _check_audit_settings(settings)
     for key in ("db_statement_timeout_ms", "db_lock_timeout_ms"):
         if not isinstance(settings.values[key], int) or settings.values[key] <= 0:
             raise ConfigError(f"{key} 必须是正整数（毫秒）：0 会让请求无限等待数据库")
@@ -161,6 +164,11 @@ def validate(settings: Settings, environ: Mapping[str, str] | None = None) -> No
         raise ConfigError("db_lock_timeout_ms 不能大于 db_statement_timeout_ms")
     if settings.upload_max_bytes > settings.max_request_mb * 1024 * 1024:
         raise ConfigError("upload_max_bytes 不能大于 max_request_mb（整个请求的上限）")
+    for key in ("estimate_pdf_cache_entries", "estimate_pdf_cache_mb", "spreadsheet_max_unzipped_mb",
+                "spreadsheet_max_zip_ratio", "spreadsheet_max_rows_read", "spreadsheet_max_seconds"):
+        if not isinstance(settings.values[key], int) or settings.values[key] <= 0:
+            raise ConfigError(f"{key} 必须是正整数")
+    _check_rate_limits(settings)
     if not settings.is_production:
         return
     problems = []
@@ -181,6 +189,18 @@ def validate(settings: Settings, environ: Mapping[str, str] | None = None) -> No
         raise ConfigError("生产环境配置不安全，拒绝启动：\n- " + "\n- ".join(problems))
 
 
+def _check_rate_limits(settings: Settings) -> None:
+    """A malformed limit would fail every request it guards: refuse it at start-up."""
+    from limits import parse_many
+
+    for key in sorted(k for k in settings.values if k.startswith("ratelimit_") and k not in
+                      ("ratelimit_enabled", "ratelimit_storage_url")):
+        try:
+            parse_many(str(settings.values[key]))
+        except ValueError as exc:
+            raise ConfigError(f"{key} 格式不正确（应如 \"60 per minute\"），实际为 {settings.values[key]!r}") from exc
+
+
 def _parse_keyring(settings: Settings) -> dict[str, bytes]:
     from portal.security.crypto import parse_keyring
 
@@ -189,3 +209,15 @@ def _parse_keyring(settings: Settings) -> dict[str, bytes]:
                              settings.encryption_algorithm)
     except ValueError as exc:
         raise ConfigError(f"加密密钥配置有误：{exc}") from exc
+
+
+def _check_audit_settings(settings: Settings) -> None:
+    from portal.audit.keys import parse_audit_keys, parse_sinks
+
+    try:
+        parse_audit_keys(settings.audit_keys, settings.audit_active_key)
+        parse_sinks(settings.audit_checkpoint_sink)
+    except ValueError as exc:
+        raise ConfigError(f"审计日志配置有误：{exc}") from exc
+    if not isinstance(settings.audit_checkpoint_interval_s, int) or settings.audit_checkpoint_interval_s < 60:
+        raise ConfigError("audit_checkpoint_interval_s 必须是不小于 60 的整数（秒）")

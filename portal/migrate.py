@@ -36,3 +36,30 @@ def current(database_url: str) -> None:
 
 def revision(database_url: str, message: str, autogenerate: bool = True) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=autogenerate)
+
+
+def migration_url(settings) -> str:
+    """Migrations run as the owner role (``migration_database_url``), the portal as a runtime
+    role that cannot TRUNCATE, ALTER or DROP; empty means the one ``database_url``."""
+    return settings.migration_database_url or settings.database_url
+
+
+def grant_runtime_statements(role: str, schema: str = "public") -> list[str]:
+    """What the owner grants the runtime role (PostgreSQL): rows only, never TRUNCATE, REFERENCES,
+    TRIGGER or DDL (those stay with the owner, who is not granted away); no deleting audit rows
+    or the chain head, no writing the migration version. Default privileges cover tables and
+    sequences later migrations create."""
+    import re
+
+    for name in (role, schema):
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise ValueError(f"角色名或模式名只能由小写字母、数字和下划线组成：{name!r}")
+    return [
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+        f"REVOKE DELETE ON {schema}.audit_event, {schema}.audit_chain_head FROM {role}",
+        f"REVOKE INSERT, UPDATE, DELETE ON {schema}.alembic_version FROM {role}",
+    ]

@@ -11,6 +11,13 @@ Chinese Windows. Blank lines are skipped; the first non-blank line is the header
 A data row with an invisible control character (NUL, a bidi override: ``portal.characters``)
 refuses the file with its row number.
 
+What a file may cost is capped (:class:`SheetLimits`, from ``config/portal.toml``): an .xlsx is
+checked before openpyxl opens it — the sum of its unzipped parts, the unzip ratio of each large
+part (zip bombs) and the rows its sheets hold, blank ones included (a sheet of 2,000,000 empty
+rows is refused in a fraction of a second) — and while reading, every row read counts (blank
+ones too) and a deadline covers the reading and whatever the import does between rows. Each
+refusal raises :class:`SpreadsheetError` before the import can finish, so nothing is saved.
+
 What every import also needs: the formula-injection test (:func:`is_formula_like`), a cell's text
 (:func:`cell_text`), typed dates (:func:`parse_date`), :func:`neutralise` for anything written back
 into a spreadsheet, and :class:`RowErrors`, which keeps the first errors by row number and counts
@@ -24,6 +31,8 @@ import codecs
 import csv
 import heapq
 import io
+import re
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +50,12 @@ from portal.errors import UserInputError
 MAX_ERRORS_KEPT = 1000
 _XLSX_MAGIC = b"PK\x03\x04"
 _CHUNK = 64 * 1024
+_MB = 1024 * 1024
+#: parts smaller than this may have any unzip ratio (small XML compresses very well)
+_RATIO_FLOOR = _MB
+#: a row element of SpreadsheetML, with or without a namespace prefix (not <rowBreaks>)
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_NOTHING_IMPORTED = "本次未导入任何人员"
 
 
 class SpreadsheetError(UserInputError):
@@ -69,14 +84,55 @@ class Layout:
 
 
 @dataclass(frozen=True)
+class SheetLimits:
+    """What one uploaded file may cost, whatever its area (the area's :class:`Layout` adds its
+    own size and data-row caps)."""
+
+    max_unzipped_bytes: int = 50 * _MB  #: sum of an .xlsx's parts once unzipped
+    max_zip_ratio: int = 100  #: unzipped / zipped size of any part over 1 MB
+    max_rows_read: int = 50_000  #: every row read, blank ones included
+    max_seconds: float = 60  #: reading plus the import's work between rows
+
+    @classmethod
+    def from_settings(cls, settings) -> "SheetLimits":
+        return cls(max_unzipped_bytes=int(settings.spreadsheet_max_unzipped_mb) * _MB,
+                   max_zip_ratio=int(settings.spreadsheet_max_zip_ratio),
+                   max_rows_read=int(settings.spreadsheet_max_rows_read),
+                   max_seconds=float(settings.spreadsheet_max_seconds))
+
+
+def configured_limits() -> SheetLimits:
+    """The limits of the running app's configuration (``spreadsheet_*`` in config/portal.toml and
+    their ``PORTAL_*`` overrides); outside an app (CLI scripts, tests of this module) the defaults.
+
+    Looked up here rather than passed by every caller: the imports are plain services called
+    from routes, jobs and the CLI, and the limit is the same for all of them."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "PORTAL_SETTINGS" in current_app.config:
+        return SheetLimits.from_settings(current_app.config["PORTAL_SETTINGS"])
+    from portal.config import load_settings
+
+    return SheetLimits.from_settings(load_settings())
+
+
+#: the clock of the processing deadline (tests replace it to make a slow import deterministic)
+_clock: Callable[[], float] = time.monotonic
+
+
+@dataclass(frozen=True)
 class Row:
     number: int  #: as the spreadsheet shows it (header = 1)
     values: dict[str, Any]  #: raw cell values (str, int, float, datetime or None) by field name
 
 
-def read_rows(filename: str, data: bytes, layout: Layout) -> Iterator[Row]:
+def read_rows(filename: str, data: bytes, layout: Layout, limits: SheetLimits | None = None) -> Iterator[Row]:
     """The data rows of the first sheet. File-level problems raise :class:`SpreadsheetError` —
-    the format, size and encoding at once, the header and the row cap while reading."""
+    the format, size, encoding and (.xlsx) unzipped size at once; the header, the row caps and
+    the deadline while reading. The deadline starts now and covers the caller's work on each row
+    until the next one is read."""
+    limits = limits or configured_limits()
+    deadline = _clock() + limits.max_seconds
     if not data:
         raise SpreadsheetError("上传的文件是空的")
     if len(data) > layout.max_bytes:
@@ -85,18 +141,35 @@ def read_rows(filename: str, data: bytes, layout: Layout) -> Iterator[Row]:
     if name.endswith(".xlsx"):
         if not data.startswith(_XLSX_MAGIC):
             raise SpreadsheetError("文件不是有效的 .xlsx 表格，请用模板另存为 Excel 工作簿（.xlsx）")
+        _check_xlsx_package(data, limits, deadline)
         cells = _xlsx_cells(data)
     elif name.endswith(".csv"):
         cells = _csv_cells(data)
     else:
         raise SpreadsheetError("只能上传 .xlsx 或 .csv 文件（可从本页下载模板）")
-    return _rows(cells, layout)
+    return _rows(cells, layout, limits, deadline)
 
 
-def _rows(cells: Iterator[tuple[int, tuple[Any, ...]]], layout: Layout) -> Iterator[Row]:
+def _too_many_rows(limits: SheetLimits) -> SpreadsheetError:
+    return SpreadsheetError(f"文件共有超过 {limits.max_rows_read} 行（含空行），请删除表格末尾多余的空行，"
+                            f"或分成几个文件上传；{_NOTHING_IMPORTED}")
+
+
+def _too_slow(limits: SheetLimits) -> SpreadsheetError:
+    return SpreadsheetError(f"文件处理超过 {limits.max_seconds:g} 秒仍未完成，请分成几个较小的文件上传；"
+                            f"{_NOTHING_IMPORTED}")
+
+
+def _rows(cells: Iterator[tuple[int, tuple[Any, ...]]], layout: Layout, limits: SheetLimits,
+          deadline: float) -> Iterator[Row]:
     index: dict[str, int] | None = None
     count = 0
     for number, values in cells:
+        # every row read counts, blank or not: blank rows cost as much to read as any other
+        if number > limits.max_rows_read:
+            raise _too_many_rows(limits)
+        if _clock() > deadline:
+            raise _too_slow(limits)
         if is_blank(values):
             continue  # blank lines are skipped, not errors
         if index is None:
@@ -132,6 +205,56 @@ def _header_index(values: tuple[Any, ...], layout: Layout) -> dict[str, int]:
         raise SpreadsheetError(f"第一行表头不正确，缺少：{'、'.join(missing)}。"
                                f"表头应依次为：{'、'.join(layout.headers)}（请使用本页提供的模板）")
     return index
+
+
+def _check_xlsx_package(data: bytes, limits: SheetLimits, deadline: float) -> None:
+    """Refuse an .xlsx whose parts unzip too large (in all, or one part at a zip-bomb ratio) or
+    whose sheets hold more rows than may be read, before openpyxl parses anything: openpyxl reads
+    shared strings whole and scans a sheet without a <dimension> to its end when it opens the
+    file. The sizes a zip declares are the most it will unzip (zipfile stops there and fails the
+    CRC), so checking them bounds the work."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SpreadsheetError("无法读取该 .xlsx 文件，请确认文件没有损坏、没有加密，或用模板另存后重新上传") from exc
+    mb = limits.max_unzipped_bytes // _MB
+    if sum(p.file_size for p in parts) > limits.max_unzipped_bytes:
+        raise SpreadsheetError(f"文件解压后超过 {mb} MB，不像是一份人员名单；请删除多余的内容（图片、空行、"
+                               f"其他工作表）或分成几个文件上传；{_NOTHING_IMPORTED}")
+    for part in parts:
+        if part.file_size > _RATIO_FLOOR and part.file_size > limits.max_zip_ratio * max(part.compress_size, 1):
+            raise SpreadsheetError(f"文件中的“{part.filename[:60]}”解压后是压缩大小的 {limits.max_zip_ratio} 倍以上，"
+                                   f"不是正常的表格文件；请用模板另存为 .xlsx 后重新上传")
+    rows = 0
+    with archive:
+        for part in parts:
+            if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+                continue
+            try:
+                rows += _count_rows(archive, part, limits.max_rows_read - rows)
+            except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+                raise SpreadsheetError("无法读取该 .xlsx 文件，请确认文件没有损坏") from exc
+            if rows > limits.max_rows_read:
+                raise _too_many_rows(limits)
+            if _clock() > deadline:
+                raise _too_slow(limits)
+
+
+def _count_rows(archive: zipfile.ZipFile, part: zipfile.ZipInfo, allowed: int) -> int:
+    """<row> elements in a sheet part, read in chunks; stops once more than ``allowed`` are seen."""
+    count, tail = 0, b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(_MB):
+            window = tail + chunk
+            # a tag the chunk cuts in two is counted with the next chunk: keep from its "<" on
+            last = window.rfind(b"<", max(len(window) - 64, 0))
+            cut = last if last >= 0 else len(window)
+            count += len(_ROW_TAG.findall(window, 0, cut))
+            tail = window[cut:]
+            if count > allowed:
+                return count
+    return count + len(_ROW_TAG.findall(tail))
 
 
 def _xlsx_cells(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:

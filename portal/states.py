@@ -86,6 +86,8 @@ class StateMachine(Generic[S, A]):
     attribute: str = "status"
     #: the audit action of a move (``{name}``, ``{action}``), kept stable for the audit browser
     audit_action: str = "{name}.{action}"
+    #: where a subject created outside the table starts, when some move also leads back there
+    starts_at: frozenset[S] = frozenset()
 
     # --- the table ------------------------------------------------------------------------------
 
@@ -106,8 +108,8 @@ class StateMachine(Generic[S, A]):
     def initial(self) -> set[S]:
         """Where a subject starts: the targets of a creation, or the sources nothing leads to."""
         created = {target for (source, _), target in self.transitions.items() if source is None}
-        if created:
-            return created
+        if created or self.starts_at:
+            return created | set(self.starts_at)
         targets = set(self.transitions.values())
         return {source for (source, _) in self.transitions if source is not None and source not in targets}
 

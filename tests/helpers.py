@@ -4,28 +4,26 @@ from html.parser import HTMLParser
 
 import sqlalchemy as sa
 
-_SQLITE_GUARDS = [
-    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
-    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
-    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END",
-]
-
 
 def tamper_with_audit_trail(engine, statement: str) -> None:
-    """Play a database administrator who lifts the append-only guard, edits, and puts it back
-    (the PostgreSQL test schema outlives one test, so the guard must be restored)."""
+    """Play a database administrator who lifts the audit trail's guards (PostgreSQL: user
+    triggers off for one transaction; SQLite: triggers dropped), runs ``statement`` (one or more,
+    ``;``-separated) and puts the guards back (the PostgreSQL test schema outlives one test)."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update"))
-            conn.execute(sa.text(statement))
-            conn.execute(sa.text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update"))
-        else:
-            conn.execute(sa.text("DROP TRIGGER audit_event_no_update"))
-            conn.execute(sa.text("DROP TRIGGER audit_event_no_delete"))
-            conn.execute(sa.text(statement))
-            for guard in _SQLITE_GUARDS:
-                conn.execute(sa.text(guard))
+            conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            for part in filter(None, (p.strip() for p in statement.split(";"))):
+                conn.execute(sa.text(part))
+            return
+        guards = conn.execute(sa.text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name IN ('audit_event', 'audit_chain_head')")).all()
+        for name, _sql in guards:
+            conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
+        for part in filter(None, (p.strip() for p in statement.split(";"))):
+            conn.execute(sa.text(part))
+        for _name, sql in guards:
+            conn.execute(sa.text(sql))
 
 
 class PageParser(HTMLParser):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.choices import LabelledEnum
@@ -19,17 +19,43 @@ class AccountKind(LabelledEnum):
 
 
 class Person(Base):
-    """A natural person's identity and contact details (个人信息). Encrypted at rest."""
+    """A natural person's identity and contact details (个人信息). Encrypted at rest.
+
+    A **confirmed** record (已实名确认) is made or confirmed by the person's own verified sign-in
+    through the provincial platform, whose real-name identity is authoritative: at most one per ID
+    number. A record typed by another account (an employer adding a member or a roster worker, an
+    employer or a relative filing a recognition draft) stays **unconfirmed** and local to its
+    typing ``scope`` (one per scope and ID number) until the person signs in: the same name is then
+    linked to the confirmed record, a different name goes to the clerks' work list
+    (姓名不一致待核实). Nothing typed in one scope is ever seen or matched from another.
+    """
 
     __tablename__ = "person"
+    __table_args__ = (
+        # one confirmed record per ID number; unconfirmed ones only once per typing scope
+        Index("uq_person_confirmed_id_number", "id_number_hash", unique=True,
+              sqlite_where=text("confirmed"), postgresql_where=text("confirmed")),
+        Index("uq_person_scope_id_number", "id_number_hash", "scope", unique=True,
+              sqlite_where=text("NOT confirmed"), postgresql_where=text("NOT confirmed")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: 姓名
+    #: 姓名 (a confirmed record: the platform's real name; unconfirmed: as typed)
     name: Mapped[str] = mapped_column(String(100))
     #: 公民身份号码, encrypted
     id_number: Mapped[str] = mapped_column(EncryptedText("person.id_number"))
     #: HMAC-SM3 blind index of the ID number, for look-ups
-    id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_number_hash: Mapped[str] = mapped_column(String(64))
+    #: 已实名确认: made or confirmed by the person's verified sign-in
+    confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: 录入范围 of an unconfirmed record: ``organisation:<id>``, ``account:<id>`` or ``legacy``
+    scope: Mapped[str | None] = mapped_column(String(40))
+    #: where an unconfirmed record was first typed (单位名称 / 项目编号 / 工伤认定申请), for clerks
+    typed_in: Mapped[str | None] = mapped_column(String(200))
+    #: 地市 of that place (the clerks who see the mismatch); NULL: provincial staff only
+    typed_city_code: Mapped[str | None] = mapped_column(String(6))
+    #: a clerk found it is NOT the confirmed person of that ID number (不是同一人): kept separate
+    kept_separate: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: 手机号码, encrypted
     phone: Mapped[str | None] = mapped_column(EncryptedText("person.phone"))
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)

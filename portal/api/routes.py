@@ -9,12 +9,14 @@ from portal.api.decorators import machine_endpoint
 from portal.api.openapi import document, error_response, operation
 from portal.auth.access import public
 from portal.db import utcnow
-from portal.extensions import db_session, limiter, settings
+from portal.extensions import db_session
+from portal.web.limits import api_limits
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/openapi.json")
+@api_limits
 @public
 @operation(summary="本接口文档 (this OpenAPI document)", tags=["meta"],
            responses={"200": {"description": "OpenAPI 3.1 document",
@@ -41,22 +43,9 @@ COVER_SCHEMA = {
 }
 
 
-def _cover_limit() -> str:
-    return settings().ratelimit_public_lookup
-
-
-def _client_key() -> str:
-    """Rate-limit per calling system (its client id), falling back to the address."""
-    header = request.headers.get("Authorization", "")
-    try:
-        return "api:" + service.parse_basic(header)[0]
-    except service.ApiAuthError:
-        return "ip:" + (request.remote_addr or "unknown")
-
-
 @bp.get("/v1/projects/<code>/cover")
-@limiter.limit(_cover_limit, key_func=_client_key)  # outermost: floods are cut before any work
-@machine_endpoint("project_cover:read")
+@api_limits  # outermost: per address, before the credential is looked at
+@machine_endpoint("project_cover:read")  # then per calling system (ratelimit_api_client)
 @operation(
     summary="查询工程建设项目参保状态（住建部门核验：先参保、后开工）",
     description="按项目编号查询按项目参保的工程建设项目是否在保。地市调用方只能查询本地市项目。不返回任何个人信息。",

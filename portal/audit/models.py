@@ -1,10 +1,16 @@
-"""Audit rows and the head of their hash chain."""
+"""Audit rows and the head of their keyed hash chain.
+
+A row is inserted with its content MAC (``row_mac``, HMAC-SM3 under the key ``key_id``) and no
+place in the chain; the sealer then gives committed rows their ``seq``, ``prev_hash`` and
+``hash`` in one short transaction of its own (``portal.audit.service.seal``). The database allows
+exactly that one update of a row (filling the seal columns of an unsealed row) and nothing else.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base
@@ -18,8 +24,8 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
-    #: Position in the hash chain: 1, 2, 3, ... without gaps.
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    #: Position in the hash chain: 1, 2, 3, ... without gaps; NULL until the row is sealed.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     at: Mapped[datetime]
     #: account id of the actor; NULL when not signed in
     actor_account_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
@@ -36,12 +42,26 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     #: extra facts, never plaintext personal data (fields named, values masked)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    #: id of the audit key (``audit_keys``) of row_mac and hash
+    key_id: Mapped[str] = mapped_column(String(16), server_default="")
+    #: HMAC-SM3 of the row's content, written with the row
+    row_mac: Mapped[str] = mapped_column(String(64), server_default="")
+    #: hash of the row before in the chain (seq - 1); NULL until sealed
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    #: HMAC-SM3 of row_mac, prev_hash and seq; NULL until sealed
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        # the sealer's work list stays small however long the trail
+        Index("ix_audit_event_unsealed", "id", postgresql_where=text("seq IS NULL"),
+              sqlite_where=text("seq IS NULL")),
+    )
 
 
 class AuditChainHead(Base):
-    """Single row holding the chain's last position; locking it orders concurrent writers."""
+    """Single row holding the chain's last sealed position; only the sealer locks it (and skips
+    when another sealer holds it), so writers of audit rows never wait for it. The database
+    refuses to delete it or to move it back."""
 
     __tablename__ = "audit_chain_head"
 

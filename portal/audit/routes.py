@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from portal.audit import service
 from portal.audit.forms import AuditFilterForm
+from portal.audit.keys import install
 from portal.auth.access import requires
 from portal.auth.roles import Role
 from portal.extensions import db_session
@@ -30,3 +31,10 @@ def index():
     return render_partial_or_page("audit/index.html", "audit/_results.html", "audit-results",
                                   form=form, result=result, city_name=city_name,
                                   actions=service.distinct_actions(db_session()))
+
+
+@bp.record
+def _install_audit_keys(state) -> None:
+    """The audit keys and checkpoint sinks come from the settings of each app built (like the
+    personal-data keyring): services read them without Flask."""
+    install(state.app.config["PORTAL_SETTINGS"])

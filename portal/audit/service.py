@@ -1,34 +1,60 @@
-"""Writing, verifying and browsing the audit trail.
+"""Writing, sealing, verifying and browsing the audit trail (审计日志).
 
-Each row's hash is SM3 over a canonical JSON of its own fields and the previous row's hash, so
-changing, removing or reordering any row breaks the chain from there on. Writers lock the single
-chain-head row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite write transactions are already
-exclusive), so concurrent requests append in a strict order. The critical section is one read of
-the head, one insert and one update.
+Keyed chain. Every row carries ``row_mac``, HMAC-SM3 of its content under an audit key from
+configuration (never in the database), and the key's id. Sealing gives rows their place:
+``seq`` = head + 1, ``prev_hash`` = the head's hash, ``hash`` = HMAC-SM3(key, row_mac | prev_hash |
+seq). Whoever holds the database but not the key cannot recompute a chain that verifies, so
+changing, removing or reordering a row is reported; rotating keys never rewrites a row (each row
+names its key). Cutting the tail, or everything, is caught against the signed checkpoints
+written outside the database (``portal.audit.checkpoints``), at most ``audit_checkpoint_interval_s``
+apart.
+
+Concurrency. :func:`record` inserts the row without touching the chain head, so on PostgreSQL
+writers never queue behind a lock held through somebody's commit. Right after the writer's
+commit, a sealer links committed unsealed rows in id order in a short transaction of its own,
+``SELECT ... FROM audit_chain_head FOR UPDATE SKIP LOCKED``: when another sealer holds the head,
+it skips (that sealer, the next commit or the periodic job picks the rows up). Checkpoints and
+:func:`verify` seal first, waiting for the head. On SQLite, where write transactions are already
+exclusive, :func:`record` seals in the caller's transaction and no row is left unsealed.
 """
 
 from __future__ import annotations
 
 import json
+import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Iterable, Sequence
 
+import structlog
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.audit import checkpoints
+from portal.audit.checkpoints import Checkpoint
+from portal.audit.keys import AuditKeys, installed
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from portal.auth.roles import Actor
-from portal.db import utcnow
+from portal.db import DATABASE_FAULTS, independent_transaction, utcnow
 from portal.paging import Paged
-from portal.security.crypto import sm3_hex
+
+log = structlog.get_logger(__name__)
 
 HEAD_ID = 1
+_ROW = b"audit-row"
+_LINK = b"audit-link"
+_SEAL_BATCH = 500
+# session.info flags: an audit row was flushed in this transaction / it committed, seal now
+_PENDING, _SEAL_NOW, _LISTENING = "audit.pending", "audit.seal_now", "audit.listening"
 
 
-def _canonical(event: AuditEvent) -> bytes:
+# --- hashes -----------------------------------------------------------------------------------
+
+
+def _content(event: AuditEvent) -> bytes:
     payload = {
-        "seq": event.seq,
         "at": event.at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
         "actor_account_id": event.actor_account_id,
         "actor_label": event.actor_label,
@@ -40,24 +66,20 @@ def _canonical(event: AuditEvent) -> bytes:
         "client_addr": event.client_addr,
         "request_id": event.request_id,
         "detail": event.detail,
-        "prev_hash": event.prev_hash,
+        "key_id": event.key_id,
     }
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def compute_hash(event: AuditEvent) -> str:
-    return sm3_hex(_canonical(event))
+def content_mac(keys: AuditKeys, event: AuditEvent) -> str:
+    return keys.mac(event.key_id, _ROW, _content(event))
 
 
-def _lock_head(sess: Session) -> AuditChainHead:
-    head = sess.execute(
-        select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditChainHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
-        sess.add(head)
-        sess.flush()
-    return head
+def link_hash(keys: AuditKeys, kid: str, row_mac: str, prev_hash: str, seq: int) -> str:
+    return keys.mac(kid, _LINK, f"{row_mac}|{prev_hash}|{seq}".encode("ascii"))
+
+
+# --- writing and sealing ----------------------------------------------------------------------
 
 
 def record(
@@ -71,9 +93,8 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit row in the caller's transaction (so it commits with the change)."""
-    head = _lock_head(sess)
+    keys = installed().keys
     event = AuditEvent(
-        seq=head.seq + 1,
         at=utcnow(),
         actor_account_id=actor.account_id,
         actor_label=actor.display_name[:100],
@@ -85,56 +106,212 @@ def record(
         client_addr=actor.client_addr,
         request_id=actor.request_id,
         detail=detail or {},
-        prev_hash=head.hash,
+        key_id=keys.active,
     )
-    event.hash = compute_hash(event)
+    event.row_mac = content_mac(keys, event)
     sess.add(event)
-    head.seq, head.hash = event.seq, event.hash
     sess.flush()
+    if sess.get_bind().dialect.name == "sqlite":
+        # one writer at a time already: link it now, in the caller's transaction
+        _seal_rows(sess, _head(sess, wait=True), keys)
+    else:
+        _seal_after_commit(sess)
     return event
+
+
+def _seal_after_commit(sess: Session) -> None:
+    sess.info[_PENDING] = True
+    if not sess.info.get(_LISTENING):
+        sess.info[_LISTENING] = True
+        sa_event.listen(sess, "after_commit", _after_commit)
+        sa_event.listen(sess, "after_transaction_end", _after_transaction_end)
+
+
+def _after_commit(sess: Session) -> None:
+    if sess.info.pop(_PENDING, False):
+        sess.info[_SEAL_NOW] = True
+
+
+def _after_transaction_end(sess: Session, transaction) -> None:
+    # the root transaction's connection is back in the pool by now: sealing takes another one
+    if transaction.parent is not None:
+        return
+    sess.info.pop(_PENDING, None)  # rolled back: nothing of ours to seal
+    if sess.info.pop(_SEAL_NOW, False):
+        try:
+            seal(sess.get_bind())
+        except Exception:  # never fail the caller: the next commit or the periodic job seals
+            log.exception("audit.seal_failed")
+
+
+def _head(sess: Session, *, wait: bool) -> AuditChainHead | None:
+    query = select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+    return sess.execute(query.with_for_update(skip_locked=not wait)).scalar_one_or_none()
+
+
+def _seal_rows(sess: Session, head: AuditChainHead | None, keys: AuditKeys) -> int:
+    if head is None:  # held by another sealer (SKIP LOCKED), or missing (verify reports it)
+        return 0
+    sealed = 0
+    while True:
+        rows = sess.execute(
+            select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id).limit(_SEAL_BATCH)
+        ).scalars().all()
+        for row in rows:
+            if row.key_id not in keys.keys:
+                log.error("audit.seal_unknown_key", audit_event_id=row.id, key_id=row.key_id)
+                continue
+            seq = head.seq + 1
+            row.seq, row.prev_hash = seq, head.hash
+            row.hash = link_hash(keys, row.key_id, row.row_mac, head.hash, seq)
+            head.seq, head.hash = seq, row.hash
+            sealed += 1
+        sess.flush()
+        if len(rows) < _SEAL_BATCH:
+            return sealed
+
+
+def seal(bind, *, wait: bool = False) -> int:
+    """Link committed unsealed rows into the chain in a short transaction of its own; returns
+    how many. ``wait=False`` skips at once when another sealer holds the head."""
+    keys = installed().keys
+    with Session(bind) as carrier:
+        # a plain read first: nothing to seal (the usual case after a commit another sealer
+        # already covered, and always on SQLite) takes no lock at all
+        if carrier.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)).first() is None:
+            return 0
+        carrier.rollback()
+        with independent_transaction(carrier) as sess:
+            return _seal_rows(sess, _head(sess, wait=wait), keys)
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+_last_checkpoint: float | None = None  # monotonic time of this process's last checkpoint
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    checkpoint: Checkpoint
+    failed_sinks: list[str]
+
+
+def write_checkpoint(sess: Session) -> CheckpointResult:
+    """Seal, then write a signed checkpoint of the chain head to every configured sink."""
+    global _last_checkpoint
+    settings = installed()
+    seal(sess.get_bind(), wait=True)
+    head = sess.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)).scalar_one_or_none()
+    seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+    checkpoint = checkpoints.sign(settings, seq, head_hash)
+    failed = checkpoints.write(settings, checkpoint)
+    if len(failed) < len(settings.sinks):
+        _last_checkpoint = _time.monotonic()
+    log.info("audit.checkpoint", seq=seq, node=settings.node, failed_sinks=failed)
+    return CheckpointResult(checkpoint, failed)
+
+
+def checkpoint_if_due(sess: Session) -> dict[str, int]:
+    """The periodic job (every minute): seal, and write a checkpoint when the last one this
+    process wrote is at least ``audit_checkpoint_interval_s`` - 60 s old, so two checkpoints are
+    never further apart than the interval."""
+    settings = installed()
+    sealed = seal(sess.get_bind(), wait=True)
+    due = _last_checkpoint is None or _time.monotonic() - _last_checkpoint >= settings.interval_s - 60
+    written = 0
+    if due:
+        result = write_checkpoint(sess)
+        written = int(len(result.failed_sinks) < len(settings.sinks))
+    return {"sealed": sealed, "checkpoints": written}
+
+
+# --- verifying --------------------------------------------------------------------------------
 
 
 @dataclass
 class VerifyReport:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(sess: Session, batch: int = 2000) -> VerifyReport:
-    """Walk the chain in order; report every row whose position, link or hash is wrong."""
-    report = VerifyReport()
-    expected_prev, expected_seq, last_id = GENESIS_HASH, 1, None
+def verify(sess: Session, batch: int = 2000, checkpoint_files: Iterable[Path] = ()) -> VerifyReport:
+    """Seal, then walk the chain in order and check it against the checkpoints; report every row
+    whose position, link, key or MAC is wrong, and a trail shorter than a checkpoint."""
+    settings = installed()
+    keys = settings.keys
+    try:
+        seal(sess.get_bind(), wait=True)
+    except DATABASE_FAULTS:
+        log.exception("audit.seal_failed")
+    read = checkpoints.read(settings, checkpoint_files)
+    anchored: dict[int, list[Checkpoint]] = {}
+    for cp in read.valid:
+        anchored.setdefault(cp.seq, []).append(cp)
+    report = VerifyReport(checkpoints=len(read.valid))
+    expected_prev, expected_seq, last_seq = GENESIS_HASH, 1, 0
     while True:
-        query = select(AuditEvent).order_by(AuditEvent.seq).limit(batch)
-        if last_id is not None:
-            query = query.where(AuditEvent.seq > last_id)
-        rows = sess.execute(query).scalars().all()
+        query = select(AuditEvent).where(AuditEvent.seq.is_not(None), AuditEvent.seq > last_seq)
+        rows = sess.execute(query.order_by(AuditEvent.seq).limit(batch)).scalars().all()
         if not rows:
             break
-        for event in rows:
+        for row in rows:
             report.checked += 1
-            if event.seq != expected_seq:
+            if row.seq != expected_seq:
                 report.problems.append(
-                    f"第 {expected_seq} 条记录缺失（下一条为第 {event.seq} 条） / row {expected_seq} missing"
+                    f"第 {expected_seq} 条记录缺失（下一条为第 {row.seq} 条） / row {expected_seq} missing"
                 )
-            if event.prev_hash != expected_prev:
-                report.problems.append(f"第 {event.seq} 条记录与上一条的链接不符 / row {event.seq}: broken link")
-            if compute_hash(event) != event.hash:
-                report.problems.append(f"第 {event.seq} 条记录内容被改动 / row {event.seq}: content altered")
-            expected_prev, expected_seq, last_id = event.hash, event.seq + 1, event.seq
+            if row.prev_hash != expected_prev:
+                report.problems.append(f"第 {row.seq} 条记录与上一条的链接不符 / row {row.seq}: broken link")
+            if row.key_id not in keys.keys:
+                report.problems.append(f"第 {row.seq} 条记录的密钥编号 {row.key_id} 未配置，无法校验 "
+                                       f"/ row {row.seq}: unknown key id {row.key_id}")
+            elif (content_mac(keys, row) != row.row_mac
+                    or link_hash(keys, row.key_id, row.row_mac, row.prev_hash, row.seq) != row.hash):
+                report.problems.append(f"第 {row.seq} 条记录内容被改动 / row {row.seq}: content altered")
+            for cp in anchored.get(row.seq, ()):
+                if cp.hash != row.hash:
+                    report.problems.append(f"第 {row.seq} 条记录与检查点（{cp.at}，节点 {cp.node}）不符 "
+                                           f"/ row {row.seq} differs from its checkpoint")
+            expected_prev, expected_seq, last_seq = row.hash, row.seq + 1, row.seq
         sess.expunge_all()
+    report.checked += _check_unsealed(sess, keys, report.problems)
     head = sess.get(AuditChainHead, HEAD_ID)
-    if head is not None and head.seq != expected_seq - 1:
+    if head is None:
+        report.problems.append("链头记录缺失 / chain head row missing")
+    elif head.seq != last_seq:
         report.problems.append(
-            f"链头记录为第 {head.seq} 条，实际最后一条为第 {expected_seq - 1} 条 / chain head mismatch"
+            f"链头记录为第 {head.seq} 条，实际最后一条为第 {last_seq} 条 / chain head mismatch"
         )
-    if head is not None and head.seq and head.hash != expected_prev:
+    elif head.seq and head.hash != expected_prev:
         report.problems.append("链头哈希与最后一条记录不符 / chain head hash mismatch")
+    if read.valid:
+        latest = max(read.valid, key=lambda cp: cp.seq)
+        if latest.seq > last_seq:
+            report.problems.append(
+                f"审计链比检查点短：检查点（{latest.at}，节点 {latest.node}）记录到第 {latest.seq} 条，"
+                f"数据库中只到第 {last_seq} 条 / trail shorter than its last checkpoint "
+                f"(seq {latest.seq} > {last_seq}): rows were removed")
+    report.problems.extend(read.problems)
     return report
+
+
+def _check_unsealed(sess: Session, keys: AuditKeys, problems: list[str]) -> int:
+    """Rows committed after the seal above (still without a place) must at least be unaltered."""
+    rows = sess.execute(select(AuditEvent).where(AuditEvent.seq.is_(None)).order_by(AuditEvent.id)).scalars().all()
+    for row in rows:
+        if row.key_id not in keys.keys or content_mac(keys, row) != row.row_mac:
+            problems.append(f"未封链的记录（编号 {row.id}）内容被改动或密钥未配置 / unsealed row id {row.id}: "
+                            f"content altered or unknown key")
+    sess.expunge_all()
+    return len(rows)
+
+
+# --- browsing ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -157,7 +334,7 @@ class AuditPage(Paged):
 
 
 def browse(sess: Session, filters: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
-    """Newest first, filtered; for provincial staff."""
+    """Newest first (by id: rows not yet sealed are shown too), filtered; for provincial staff."""
     conditions = []
     if filters.action:
         conditions.append(AuditEvent.action.startswith(filters.action))
@@ -178,7 +355,7 @@ def browse(sess: Session, filters: AuditFilter, page: int = 1, per_page: int = 5
     total = sess.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar_one()
     page = max(1, page)
     rows = sess.execute(
-        select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc())
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
         .offset((page - 1) * per_page).limit(per_page)
     ).scalars().all()
     return AuditPage(rows, total, page, per_page)

@@ -3,11 +3,18 @@
 The estimator is a GET form: no sign-in, no session, nothing written. With htmx the result
 (#estimate-results) updates while the person types, and field messages are swapped in beside
 their fields out of band; without JavaScript the form submits and the whole page comes back.
+
+The PDF costs about a second of CPU to render and anyone may ask for it: it is rate-limited per
+address (``ratelimit_public_pdf``) and cached by what decides it — the checked facts, the day,
+the benefit figures and the templates (:func:`_estimate_pdf_key`) — so asking again renders
+nothing.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, make_response, render_template, request
+from functools import lru_cache
+
+from flask import Blueprint, current_app, g, make_response, render_template, request
 
 from portal.auth.access import public, requires
 from portal.auth.roles import Role
@@ -16,6 +23,12 @@ from portal.benefits.forms import DEPENDANT_ROWS, FACT_FIELDS, EstimateForm
 from portal.documents import html_to_pdf
 from portal.extensions import db_session
 from portal.localtime import local_today
+from portal.web.limits import (
+    document_cache,
+    document_key,
+    public_pdf_limit,
+    template_fingerprint,
+)
 from portal.web.rendering import wants_fragment
 
 bp = Blueprint("benefits", __name__, url_prefix="/benefits")
@@ -100,8 +113,34 @@ def estimate_page():
     return response
 
 
+ESTIMATE_PDF_TEMPLATE = "benefits/estimate_pdf.html"
+
+
+@lru_cache(maxsize=4)
+def _policy_fingerprint(policy: service.BenefitPolicy) -> str:
+    """Every version of every benefit figure (value, dates, source): new figures, new documents."""
+    return document_key(*(repr(policy.history(key)) for key in policy.keys()))
+
+
+def _estimate_pdf_key(result, today) -> str:
+    """What decides the estimate PDF: the checked facts (not the typed text, so equal inputs
+    written differently share a document), the day it is printed on and computed for, the
+    benefit figures, the templates and the base URL its links resolve against."""
+    env = current_app.jinja_env
+    templates = (template_fingerprint(env, ESTIMATE_PDF_TEMPLATE) if env.auto_reload
+                 else _fixed_template_fingerprint(env))
+    return document_key("benefits.estimate", result.facts, today, _policy_fingerprint(service.benefit_policy()),
+                        templates, request.host_url)
+
+
+@lru_cache(maxsize=8)
+def _fixed_template_fingerprint(env) -> str:
+    return template_fingerprint(env, ESTIMATE_PDF_TEMPLATE)
+
+
 @bp.get("/estimate.pdf")
 @public
+@public_pdf_limit
 def estimate_pdf():
     """The estimate as a PDF to print or keep; wrong facts get the page with messages (422)."""
     form = EstimateForm(request.args)
@@ -113,8 +152,14 @@ def estimate_pdf():
     if errors:
         return render_template("benefits/estimate.html", oob=False,
                                **_context(form, None, errors, [], prefill_note=None, my_cases=[])), 422
-    html = render_template("benefits/estimate_pdf.html", **_context(form, result, {}, effects))
-    response = make_response(html_to_pdf(html, base_url=request.host_url))
+    today = local_today()
+
+    def render() -> bytes:
+        html = render_template(ESTIMATE_PDF_TEMPLATE, **_context(form, result, {}, effects))
+        return html_to_pdf(html, base_url=request.host_url)
+
+    pdf = document_cache("benefits.estimate_pdf").get_or_render(_estimate_pdf_key(result, today), render)
+    response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = 'inline; filename="benefits-estimate.pdf"'
     return response

@@ -111,6 +111,8 @@ def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: P
         "oidc_redirect_uri": f"{portal_url}/auth/callback",
         "tax_platform_url": f"http://{host}:{tax_port}",
         "gov_platform_url": issuer,  # 一网通办 is served by the same sandbox process
+        # the audit checkpoints belong with this instance's database
+        "audit_checkpoint_sink": f"file:{instance / 'audit-checkpoints.jsonl'}",
     }
     if "PORTAL_LOG_FORMAT" not in os.environ:
         overrides["log_format"] = "console"
@@ -363,7 +365,7 @@ def db_upgrade(revision: str) -> None:
     """升级到 REVISION（默认 head）。"""
     from portal import migrate
 
-    url = settings().database_url
+    url = migrate.migration_url(settings())
     migrate.upgrade(url, revision)
     click.echo(f"数据库已升级到 {revision} / upgraded to {revision}: {redact_url(url)}")
 
@@ -374,7 +376,7 @@ def db_downgrade(revision: str) -> None:
     """降级到 REVISION（如 -1、base 或版本号）。"""
     from portal import migrate
 
-    url = settings().database_url
+    url = migrate.migration_url(settings())
     migrate.downgrade(url, revision)
     click.echo(f"数据库已降级到 {revision} / downgraded to {revision}: {redact_url(url)}")
 
@@ -403,6 +405,36 @@ def db_current() -> None:
         click.echo(f"当前版本 / current: {rev}{' (head)' if rev in heads else ''}")
     if current != heads:
         click.echo(f"有待执行的迁移 / pending migrations: 最新版本 head {', '.join(sorted(heads))}")
+
+
+@db_group.command("grant-runtime")
+@click.argument("role")
+@click.option("--apply", "apply_now", is_flag=True, help="以迁移角色执行（默认只打印）/ run them as the owner")
+def db_grant_runtime(role: str, apply_now: bool) -> None:
+    """打印（或执行）授予运行角色 ROLE 的权限：只能读写数据行，不能 TRUNCATE、ALTER、DROP（PostgreSQL）。"""
+    import sqlalchemy as sa
+
+    from portal import migrate
+
+    url = migrate.migration_url(settings())
+    if not url.startswith("postgresql"):
+        raise click.ClickException("运行角色只适用于 PostgreSQL（SQLite 文件的所有者可做任何事，靠检查点防护）")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
+            try:
+                statements = migrate.grant_runtime_statements(role, schema)
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+            for statement in statements:
+                if apply_now:
+                    conn.execute(sa.text(statement))
+                click.echo(statement + ";")
+    finally:
+        engine.dispose()
+    if apply_now:
+        click.echo(f"-- 已授予 / granted to {role} on {redact_url(url)}", err=True)
 
 
 @db_group.command("revision")

@@ -37,6 +37,8 @@ class BillAction(LabelledEnum):
     PAY = "paid", "确认已缴费"
     #: paid, but not the billed amount: a person checks it
     FLAG_AMOUNT_MISMATCH = "amount_mismatch", "实缴金额不符"
+    #: the platform no longer knows the bill's 缴款码 (expired or purged): a new one is asked for
+    RENEW_REFERENCE = "reference_renewed", "缴款码失效，重新申请"
     #: a clerk or the subject area withdraws an unpaid bill
     CANCEL = "bill_cancelled", "作废"
     #: a payment reported for a cancelled bill: a person arranges the refund

@@ -24,6 +24,7 @@ from portal.auth.roles import Role
 from portal.extensions import csrf, db_session, limiter, settings
 from portal.money import capital, yuan
 from portal.payments import service
+from portal.web.limits import api_limits
 from portal.web.rendering import render_partial_or_page
 
 bp = Blueprint("payments", __name__)
@@ -38,6 +39,7 @@ _REFRESH_MESSAGES = {
     service.RefreshOutcome.AMOUNT_MISMATCH: ("warning", "实缴金额与应缴金额不符，已转人工核对。"),
     service.RefreshOutcome.REFERENCE_ISSUED: ("success", "已取得缴款码，现在可以去缴费。"),
     service.RefreshOutcome.NO_REFERENCE: ("warning", "社保费征收平台暂时无法连接，尚未取得缴款码，系统会自动重试。"),
+    service.RefreshOutcome.REFERENCE_RENEWED: ("info", "原缴款码已在征收平台失效，已重新取得缴款码，请用新的缴款码缴费。"),
 }
 
 
@@ -63,7 +65,10 @@ def bill(bill_id: int):
 @bp.post("/payments/bills/<int:bill_id>/pay")
 @requires(Role.EMPLOYER)
 def pay(bill_id: int):
-    found = service.start_payment(db_session(), g.actor, bill_id)
+    found, instead = service.start_payment(db_session(), g.actor, bill_id)
+    if instead is not None:  # paid meanwhile, or no valid reference yet: say so on the bill page
+        flash(*reversed(_REFRESH_MESSAGES[instead]))
+        return redirect(url_for("payments.bill", bill_id=found.id), 303)
     back = url_for("payments.bill", bill_id=found.id, _external=True)
     pay_page = tax_platform_client(current_app).pay_page_url(found.payment_reference)
     return redirect(f"{pay_page}?{urlencode({'return': back})}", 303)
@@ -78,6 +83,7 @@ def refresh(bill_id: int):
 
 
 @bp.post("/api/payments/tax-callback")
+@api_limits  # per address like every /api/ call; refused signatures (401) count as failed authentications
 @public
 @csrf.exempt  # authenticated by the HMAC-SM3 signature alone (adapters.tax_collection.signing)
 @limiter.limit(lambda: settings().ratelimit_tax_callback)

@@ -37,6 +37,9 @@ def keygen(algorithm: str) -> None:
         f"export PORTAL_TAX_PLATFORM_KEY={secrets.token_urlsafe(32)}",
         "# PORTAL_GOV_PLATFORM_SECRET: 省政务服务平台（一网通办）分配的接口密钥，以平台提供的值为准。",
         f"export PORTAL_GOV_PLATFORM_SECRET={secrets.token_urlsafe(32)}",
+        "# PORTAL_AUDIT_KEYS: 审计链密钥，只放在数据库之外；轮换时保留旧的 编号:密钥，旧记录才能校验。",
+        f"export PORTAL_AUDIT_KEYS={kid}:{secrets.token_hex(32)}",
+        f"export PORTAL_AUDIT_ACTIVE_KEY={kid}",
     ]
     click.echo("\n".join(lines))
 

@@ -104,6 +104,25 @@ def purge_sessions() -> int:
     return deleted
 
 
+AUDIT_CHECKPOINT = "audit_checkpoint"
+
+
+@huey.periodic_task(crontab(minute="*"), retries=0, name=AUDIT_CHECKPOINT)
+def audit_checkpoint() -> dict[str, int]:
+    """Seal audit rows left unsealed and, at most every ``audit_checkpoint_interval_s``, anchor
+    the chain head in the checkpoint sinks outside the database. Idempotent."""
+    from portal.audit import service as audit
+
+    app = task_app()
+    database = app.extensions["portal.database"]
+
+    def job() -> dict[str, int]:
+        with app.app_context(), database.read_session() as sess:
+            return audit.checkpoint_if_due(sess)
+
+    return run_periodic(AUDIT_CHECKPOINT, job)
+
+
 def run_periodic(name: str, job: Callable[[], dict[str, int]]) -> dict[str, int]:
     """Run one periodic job's body: count its outcome as ``name`` and log what it did (its counts)."""
     try:

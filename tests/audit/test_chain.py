@@ -93,3 +93,60 @@ def test_browse_filters(app):
     assert everything.total == 4 and everything.rows[0].seq == 4  # newest first
     assert [r.actor_label for r in wuhu.rows] == ["周婷"]
     assert logins.total == 1
+
+
+def test_upgrade_checks_and_rekeys_rows_written_before_the_keyed_chain(tmp_path):
+    """Rows of the unkeyed SM3 chain are checked, then sealed once under the audit key."""
+    import json
+    from datetime import datetime, timezone
+
+    from portal import create_app, migrate
+    from portal.security.crypto import sm3_hex
+    from tests.conftest import settings_for_tests
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, "f5d400000004")
+    engine = sa.create_engine(url)
+    prev = "0" * 64
+    with engine.begin() as conn:
+        for seq in (1, 2, 3):
+            at = datetime(2026, 11, 30, 8, 0, seq, tzinfo=timezone.utc)
+            fields = {"actor_account_id": 7, "actor_label": "陈静", "role": "clerk", "city_code": "340100",
+                      "action": "test.old", "object_type": None, "object_id": str(seq), "client_addr": None,
+                      "request_id": None, "detail": {"i": seq}}
+            payload = {"seq": seq, "at": at.isoformat(timespec="microseconds"), **fields, "prev_hash": prev}
+            digest = sm3_hex(json.dumps(payload, ensure_ascii=False, sort_keys=True,
+                                        separators=(",", ":")).encode("utf-8"))
+            conn.execute(sa.text(
+                "INSERT INTO audit_event (seq, at, actor_account_id, actor_label, role, city_code, action, "
+                "object_type, object_id, client_addr, request_id, detail, prev_hash, hash) VALUES (:seq, :at, "
+                ":actor_account_id, :actor_label, :role, :city_code, :action, :object_type, :object_id, "
+                ":client_addr, :request_id, :detail, :prev, :hash)"),
+                {**fields, "seq": seq, "at": at.replace(tzinfo=None).isoformat(sep=" "),
+                 "detail": json.dumps(fields["detail"]), "prev": prev, "hash": digest})
+            conn.execute(sa.text("UPDATE audit_chain_head SET seq = :s, hash = :h"), {"s": seq, "h": digest})
+            prev = digest
+    engine.dispose()
+    migrate.upgrade(url)
+    app = create_app(settings_for_tests(url, tmp_path))
+    try:
+        with app.extensions["portal.database"].read_session() as sess:
+            rows = sess.execute(sa.select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+            report = audit.verify(sess)
+        assert report.ok and report.checked == 3, report.problems
+        assert {r.key_id for r in rows} == {"dev1"} and rows[2].hash != prev
+    finally:
+        app.extensions["portal.database"].dispose()
+
+
+def test_page_shows_rows_not_yet_sealed_newest_first(app, client, login_as, db):
+    login_as(client, "provincial")
+    _write(app.extensions["portal.database"], 1)
+    db.execute(sa.text("INSERT INTO audit_event (at, actor_label, action, detail, key_id, row_mac) "
+                       "VALUES (:at, '周婷', 'test.unsealed', '{}', 'dev1', '')"),
+               {"at": "2030-01-01 00:00:00"})
+    db.commit()
+    page = client.get("/audit/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "待封链" in html and html.index("test.unsealed") < html.index("test.write")

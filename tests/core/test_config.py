@@ -13,6 +13,8 @@ SAFE = {
     "PORTAL_OIDC_CLIENT_SECRET": "c" * 40,
     "PORTAL_TAX_PLATFORM_KEY": "d" * 40,
     "PORTAL_GOV_PLATFORM_SECRET": "e" * 40,
+    "PORTAL_AUDIT_KEYS": "p1:" + "cd" * 32,
+    "PORTAL_AUDIT_ACTIVE_KEY": "p1",
     "PORTAL_DATABASE_URL": "postgresql://portal@db/portal",
 }
 
@@ -42,11 +44,13 @@ def test_production_with_fresh_secrets_starts():
 
 @pytest.mark.parametrize("missing", ["PORTAL_SECRET_KEY", "PORTAL_ENCRYPTION_KEYS", "PORTAL_LOOKUP_KEY",
                                      "PORTAL_OIDC_CLIENT_SECRET", "PORTAL_TAX_PLATFORM_KEY",
-                                     "PORTAL_GOV_PLATFORM_SECRET"])
+                                     "PORTAL_GOV_PLATFORM_SECRET", "PORTAL_AUDIT_KEYS"])
 def test_production_refuses_each_default_secret(missing):
     env = {k: v for k, v in SAFE.items() if k != missing}
     if missing == "PORTAL_ENCRYPTION_KEYS":
         env.pop("PORTAL_ENCRYPTION_ACTIVE_KEY")
+    if missing == "PORTAL_AUDIT_KEYS":
+        env.pop("PORTAL_AUDIT_ACTIVE_KEY")
     with pytest.raises(ConfigError) as info:
         validate(load_settings(environ=env), environ=env)
     assert missing in str(info.value) and "拒绝启动" in str(info.value)

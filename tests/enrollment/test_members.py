@@ -57,17 +57,18 @@ def test_person_already_active_on_the_unit_is_refused(sess, actor_for, approved)
     assert caught.value.errors["id_number"] == "该人员已在本单位参保，不能重复增加"
 
 
-def test_an_existing_person_is_reused_and_a_different_name_refused(sess, actor_for, approved):
-    worker = actor_for("worker")  # 张伟 signed in once: a person row exists
+def test_a_confirmed_person_is_reused_and_the_unit_corrects_its_own_typing(sess, actor_for, approved):
+    worker = actor_for("worker")  # 张伟 signed in once: a confirmed person row exists
     person = sess.get(Person, worker.person_id)
     member, _ = add(sess, actor_for("employer"), name="张伟", id_number=person.id_number)
     assert member.person_id == person.id
     other = make_id(seq=457)
     first, _ = add(sess, actor_for("employer"), name="王五", id_number=other)
+    assert not first.person.confirmed
     enrollment.remove_member(sess, actor_for("employer"), first.id, end_date=date(2026, 11, 5), today=TODAY)
-    with pytest.raises(InvalidFields) as caught:
-        add(sess, actor_for("employer"), name="王六", id_number=other, start_date=date(2026, 11, 10))
-    assert "姓名与该身份证号码已登记的姓名不一致" in caught.value.errors["name"]
+    # nobody confirmed this number: the unit's own record is reused, with the name now typed
+    again, _ = add(sess, actor_for("employer"), name="王六", id_number=other, start_date=date(2026, 11, 10))
+    assert again.person_id == first.person_id and again.person.name == "王六"
 
 
 def test_members_need_an_approved_unit(sess, actor_for, enroll):

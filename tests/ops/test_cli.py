@@ -96,7 +96,8 @@ def test_keygen_prints_export_lines_that_production_accepts(app):
                    for line in result.output.splitlines() if line.startswith("export "))
     assert set(exports) == {"PORTAL_SECRET_KEY", "PORTAL_ENCRYPTION_ALGORITHM", "PORTAL_ENCRYPTION_KEYS",
                             "PORTAL_ENCRYPTION_ACTIVE_KEY", "PORTAL_LOOKUP_KEY", "PORTAL_OIDC_CLIENT_SECRET",
-                            "PORTAL_TAX_PLATFORM_KEY", "PORTAL_GOV_PLATFORM_SECRET"}
+                            "PORTAL_TAX_PLATFORM_KEY", "PORTAL_GOV_PLATFORM_SECRET", "PORTAL_AUDIT_KEYS",
+                            "PORTAL_AUDIT_ACTIVE_KEY"}
     assert all(line.startswith(("export ", "#")) for line in result.output.splitlines() if line)
     keyring = parse_keyring(exports["PORTAL_ENCRYPTION_KEYS"], exports["PORTAL_ENCRYPTION_ACTIVE_KEY"],
                             exports["PORTAL_ENCRYPTION_ALGORITHM"])

@@ -32,6 +32,8 @@ class FakePlatform:
 
     down: bool = False
     paid: dict[str, tuple[Decimal, datetime]] = field(default_factory=dict)
+    #: references the platform no longer knows (expired); the bill number gets a new one
+    forgotten: set[str] = field(default_factory=set)
     calls: list[tuple] = field(default_factory=list)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -39,7 +41,10 @@ class FakePlatform:
         self.calls.append(("issue", bill_number, amount))
         if self.down:
             raise TaxPlatformError("down", code="unreachable")
-        return f"REF{bill_number}"
+        reference = f"REF{bill_number}"
+        while reference in self.forgotten:
+            reference += "-R"
+        return reference
 
     def query_payment(self, reference):
         self.calls.append(("query", reference))
@@ -48,6 +53,8 @@ class FakePlatform:
         if reference in self.paid:
             amount, at = self.paid[reference]
             return PaymentStatus(reference, PaymentState.PAID, amount, at)
+        if reference in self.forgotten:
+            return PaymentStatus(reference, PaymentState.NOT_FOUND)
         return PaymentStatus(reference, PaymentState.UNPAID)
 
 

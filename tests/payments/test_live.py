@@ -88,11 +88,27 @@ def test_reference_issued_demo_pays_signed_callback_marks_paid(live_stack, live_
     bill = _bill(stack, bill_id)
     assert bill.status is BillStatus.PAID and bill.paid_amount == AMOUNT and bill.paid_at == order.paid_at
     actions = _actions(stack, bill_id)
-    assert actions[:3] == ["payments.bill_issued", "payments.reference_issued", "payments.payment_started"]
+    assert actions[:4] == ["payments.bill_issued", "payments.reference_issued",
+                           "payments.queried", "payments.payment_started"]  # still known? then go
     assert "payments.paid" in actions and "payments.callback_received" in actions
     page = live_employer.get(f"{stack.portal_url}/payments/bills/{bill_id}", timeout=10)
     assert page.status_code == 200 and "已缴费" in page.text
     assert "壹万贰仟叁佰肆拾伍元陆角" in page.text and "12,345.60" in page.text
+
+
+def test_a_reference_the_platform_forgot_is_renewed_before_the_payer_leaves(live_stack, live_employer):
+    """Issue 12 point 6: "pay" never leads to the platform's 404 page."""
+    stack = live_stack
+    bill_id = _issue(stack, live_employer.organisation_id)
+    old = _bill(stack, bill_id).payment_reference
+    stack.tax_state.forget(old)
+    assert requests.get(f"{stack.tax_url}/pay/{old}", timeout=10).status_code == 404
+    order = _pay_in_sandbox(live_employer, stack, bill_id)
+    assert order.reference != old
+    assert order.delivered.wait(10)
+    bill = _bill(stack, bill_id)
+    assert bill.status is BillStatus.PAID and bill.payment_reference == order.reference
+    assert "payments.reference_renewed" in _actions(stack, bill_id)
 
 
 def _signed_post(stack, body: bytes, *, key=KEY, now=None, headers=None):

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from adapters.tax_collection.errors import TaxPlatformError
 from portal.audit.models import AuditEvent
 from portal.auth.roles import Actor, Role
 from portal.db import utcnow
@@ -125,6 +126,55 @@ def test_query_unknown_keeps_pending_then_paid(db, employer, platform, paid_call
     db.commit()
     assert bill.status is BillStatus.PAID and paid_calls == [bill.id]
     assert service.refresh_from_platform(db, bill, platform=platform) is service.RefreshOutcome.ALREADY_FINAL
+
+
+def test_a_forgotten_reference_is_renewed_when_asked_and_the_bill_waits_for_payment_again(
+        db, employer, platform, paid_calls):
+    """Issue 12 point 6: the platform answers 缴款码不存在 for the bill's reference."""
+    bill = _issue(db, employer, platform)
+    service.start_payment(db, employer, bill.id, platform=platform)
+    db.commit()
+    old = bill.payment_reference
+    platform.forgotten.add(old)
+    outcome = service.refresh_from_platform(db, bill, platform=platform)
+    db.commit()
+    assert outcome is service.RefreshOutcome.REFERENCE_RENEWED
+    assert bill.status is BillStatus.ISSUED and bill.payment_reference not in (None, old)
+    assert "payments.reference_renewed" in _actions(db, bill)
+    platform.paid[bill.payment_reference] = (AMOUNT, PAID_AT)
+    assert service.refresh_from_platform(db, bill, platform=platform) is service.RefreshOutcome.PAID
+
+
+def test_pay_checks_the_reference_first_and_never_leaves_for_a_forgotten_one(db, employer, platform):
+    bill = _issue(db, employer, platform)
+    old = bill.payment_reference
+    platform.forgotten.add(old)
+    _, instead = service.start_payment(db, employer, bill.id, platform=platform)
+    db.commit()
+    assert instead is None and bill.status is BillStatus.PENDING_CONFIRMATION
+    assert bill.payment_reference not in (None, old)
+    assert ("query", old) in platform.calls
+
+
+def test_a_forgotten_reference_the_platform_cannot_renew_yet_is_cleared_and_asked_again(
+        db, employer, platform):
+    bill = _issue(db, employer, platform)
+    platform.forgotten.add(bill.payment_reference)
+
+    def unreachable(**_):
+        raise TaxPlatformError("down", code="unreachable")
+
+    issue = platform.issue_reference
+    platform.issue_reference = unreachable
+    _, instead = service.start_payment(db, employer, bill.id, platform=platform)
+    db.commit()
+    assert instead is service.RefreshOutcome.NO_REFERENCE
+    assert bill.status is BillStatus.ISSUED and bill.payment_reference is None
+    assert service.due_for_catch_up(db, older_than_minutes=0) == [bill.id]
+    platform.issue_reference = issue
+    assert service.catch_up_bill(db, bill.id, platform=platform) is service.RefreshOutcome.REFERENCE_ISSUED
+    db.commit()
+    assert bill.payment_reference is not None
 
 
 def test_scope_and_cancel(db, employer, platform):

@@ -66,11 +66,13 @@ def test_roster_refused_before_cover(actor_for, tx):
         tx(lambda s: projects.add_worker(s, employer, project_id, _row()))
 
 
-def test_name_must_match_the_registered_person(covered_project, tx):
+def test_a_name_is_never_refused_for_what_another_record_says(covered_project, tx):
     employer, project_id = covered_project
-    tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="王五", id_number=_id(3))))
-    with pytest.raises(RosterRejected, match="姓名与身份证号码不符"):
-        tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="王六", id_number=_id(3))))
+    first = tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="王五", id_number=_id(3))))
+    tx(lambda s: projects.remove_worker(s, employer, project_id, first.id, exit_date=local_today()))
+    # the contractor's own (unconfirmed) record: its correction is taken, not refused
+    again = tx(lambda s: projects.add_worker(s, employer, project_id, _row(name="王六", id_number=_id(3))))
+    assert again.person_id == first.person_id and again.name == "王六"
 
 
 def _import(tx, employer, project_id, rows, max_rows=projects.MAX_ROWS):

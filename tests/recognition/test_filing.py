@@ -77,34 +77,40 @@ def test_staff_cannot_file(sess, people):
 # --- step 1: the worker ---------------------------------------------------------------------------
 
 
-def test_worker_step_checks_the_id_number_and_finds_the_shared_person(sess, people):
+def test_worker_step_checks_the_id_number_and_finds_the_confirmed_person(sess, people):
     case = recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
     with pytest.raises(InvalidFields) as exc:
         recognition.save_worker(sess, people.relative, case.id, name="张伟", id_number="340104199003071234",
                                 today=D("2026-04-01"))
     assert _fields(exc)["id_number"] == "身份证号码校验位不正确"
-    with pytest.raises(InvalidFields) as exc:
-        recognition.save_worker(sess, people.relative, case.id, name="张三", id_number="340104199003071235",
-                                today=D("2026-04-01"))
-    assert "姓名与该身份证号码已登记的姓名不一致" in _fields(exc)["name"]
+    # another name is not refused: it stays the relative's own unconfirmed record
+    recognition.save_worker(sess, people.relative, case.id, name="张三", id_number="340104199003071235",
+                            today=D("2026-04-01"))
+    assert case.worker.name == "张三" and not case.worker.confirmed
+    assert case.worker_person_id != people.worker.person_id
     recognition.save_worker(sess, people.relative, case.id, name="张伟", id_number=" 340104199003071235 ",
                             today=D("2026-04-01"))
     assert case.worker_person_id == people.worker.person_id and "worker" in case.steps
 
 
-def test_a_new_worker_is_recorded_in_the_shared_person_table(sess, people):
+def test_a_new_worker_is_recorded_as_the_employers_unconfirmed_person(sess, people):
     from tests.enrollment.conftest import make_id
 
     case = recognition.create_draft(sess, people.employer, applicant_kind="employer")
     new_id = make_id("19880512", 123)
     recognition.save_worker(sess, people.employer, case.id, name="钱进", id_number=new_id, today=D("2026-04-01"))
     assert case.worker.name == "钱进" and case.worker.id_number == new_id
+    assert not case.worker.confirmed and case.worker.scope == f"organisation:{people.employer.organisation_id}"
 
 
 def test_a_relative_cannot_name_themself_as_the_injured_worker(sess, people):
     case = recognition.create_draft(sess, people.relative, applicant_kind="relative", relation="spouse")
     with pytest.raises(InvalidFields) as exc:
         recognition.save_worker(sess, people.relative, case.id, name="李秀英", id_number="340202198506124528",
+                                today=D("2026-04-01"))
+    assert "本人申请" in _fields(exc)["id_number"]
+    with pytest.raises(InvalidFields) as exc:  # their own number under another name, too
+        recognition.save_worker(sess, people.relative, case.id, name="李秀", id_number="340202198506124528",
                                 today=D("2026-04-01"))
     assert "本人申请" in _fields(exc)["id_number"]
 

@@ -303,3 +303,19 @@ def test_exports_neutralise_formulas_and_invisible_controls(value, expected):
     from portal.spreadsheets import neutralise
 
     assert neutralise(value) == expected
+
+
+def test_a_name_stored_with_a_bidi_override_before_the_guard_prints_without_it(app, client, login_as, db):
+    """Rows written before the input guard existed: every page and document prints them clean."""
+    person_id = login_as(client, "worker")["person_id"]
+    db.execute(text("UPDATE person SET name = :n WHERE id = :i"), {"n": "张\u202e三", "i": person_id})
+    db.commit()
+    page = client.get("/my/profile")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "张三" in body and "\u202e" not in body
+    from portal.recognition.service.documents import document_environment
+
+    letter = document_environment().from_string("{{ name }}|{{ safe }}")
+    from markupsafe import Markup
+    assert letter.render(name="3401\u202e04", safe=Markup("<b>a\u2066b</b>")) == "340104|<b>ab</b>"

@@ -117,6 +117,14 @@ class SandboxState:
             self.by_bill[order.bill_number] = reference
             return order, True
 
+    def forget(self, reference: str) -> None:
+        """Knob: the platform purges an unpaid order (an expired 缴款码): it no longer knows the
+        reference, and the bill number may be filed again under a new one."""
+        with self.lock:
+            order = self.orders.pop(reference, None)
+            if order is not None:
+                self.by_bill.pop(order.bill_number, None)
+
     def get(self, reference: str) -> Order | None:
         with self.lock:
             return self.orders.get(reference)

@@ -19,12 +19,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import spreadsheets
-from portal.accounts.models import Person
-from portal.accounts.service import id_number_hash
+from portal.accounts.service import id_number_hash, persons_for_typed
 from portal.audit import service as audit
 from portal.auth.roles import Actor
 from portal.enrollment.models import EnrolledUnit, InsuranceType
@@ -33,7 +31,7 @@ from portal.enrollment.service.members import (
     _new_member,
     approved_own_unit,
     check_member_details,
-    name_mismatch,
+    member_scope,
     open_periods,
     overlap_message,
 )
@@ -150,34 +148,25 @@ class _Import:
     first_rows: FirstRows = field(default_factory=FirstRows)  #: ID blind index -> first row number
     pending: list[tuple[int, str, MemberDetails]] = field(default_factory=list)
     added: int = 0
-    persons_created: int = 0
     single_insurance: int = 0
     warnings: list[RowError] = field(default_factory=list)
 
     def save_pending(self) -> None:
-        """Check the pending batch against what is stored (the same ID number under another name, or
-        already insured here); insert it while the file is still clean."""
+        """Check the pending batch against this unit's members (already insured here); insert it
+        while the file is still clean. The persons come from the one rule for typed persons
+        (:func:`portal.accounts.service.persons_for_typed`): nothing another account typed matters."""
         sess, batch = self.sess, self.pending
         self.pending = []
-        persons = {p.id_number_hash: p for p in sess.execute(
-            select(Person).where(Person.id_number_hash.in_([d for _, d, _ in batch]))).scalars()}
-        periods = open_periods(sess, self.unit.id, [p.id for p in persons.values()])
+        periods = open_periods(sess, self.unit.id, [d for _, d, _ in batch])
         for number, digest, details in batch:
-            person = persons.get(digest)
-            problem = name_mismatch(person, details.name)
-            if problem is None and person is not None:
-                problem = overlap_message(periods.get(person.id), details.start_date)
+            problem = overlap_message(periods.get(digest), details.start_date)
             if problem:
                 self.errors.add(number, problem)
         if self.errors:
             return
+        persons = persons_for_typed(sess, member_scope(self.unit), [(d.name, d.id_number) for _, _, d in batch])
         for number, digest, details in batch:
-            person = persons.get(digest)
-            if person is None:
-                person = Person(name=details.name, id_number=details.id_number, id_number_hash=digest)
-                sess.add(person)
-                self.persons_created += 1
-            sess.add(_new_member(self.unit, person, details))
+            sess.add(_new_member(self.unit, persons[digest], details))
             self.single_insurance += details.insurance_type is not InsuranceType.REGULAR
             if details.warning:
                 self.warnings.append(RowError(number, details.warning))
@@ -220,7 +209,7 @@ def import_members(sess: Session, actor: Actor, filename: str, data: bytes,
             raise ImportRejected([RowError(n, m) for n, m in state.errors.first()], count, total=state.errors.total)
     audit.record(sess, actor, "enrollment.member_import", object_type="enrolled_unit", object_id=unit.id,
                  city_code=unit.city_code,
-                 detail={"rows": state.added, "persons_created": state.persons_created,
+                 detail={"rows": state.added,
                          "fields": ["id_number", "phone"], "single_insurance": state.single_insurance})
     return ImportResult(added=state.added, warnings=state.warnings)
 

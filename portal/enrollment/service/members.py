@@ -1,8 +1,10 @@
 """人员增减: insured persons on an approved unit — add, change the wage base, remove.
 
 A member row is never deleted: removal sets its end date, and adding the same person later
-starts a new period. ID numbers live (encrypted) in the shared ``person`` table, found by their
-blind index; lists show masked numbers only, and each page view is audited as a read.
+starts a new period. ID numbers live (encrypted) in the ``person`` table: the person's confirmed
+record when the name matches it, else the employer's own unconfirmed one
+(:func:`portal.accounts.service.persons_for_typed`); lists show masked numbers only, and each page
+view is audited as a read.
 Rules: wage base within [floor × A, cap × A] (《工伤保险条例》第六十四条); 单险种参保 for people
 past retirement age, interns and other groups (皖人社发〔2023〕21号 三(一)1), age cap warns only
 (shared/domain.md Q6). Plain Python: no Flask here.
@@ -22,10 +24,13 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Person
 from portal.accounts.service import (
     IdentifierError,
+    TypingScope,
     birth_date_of,
     id_number_hash,
     normalise_id_number,
     normalise_phone,
+    organisation_scope,
+    person_for_typed,
     phone_hash,
 )
 from portal.audit import service as audit
@@ -205,15 +210,17 @@ def _own_member(sess: Session, actor: Actor, member_id: int) -> tuple[EnrolledUn
     return unit, member
 
 
-def open_periods(sess: Session, unit_id: int, person_ids: Sequence[int]) -> dict[int, UnitMember]:
-    """Each person's latest period on this unit that has not ended before today-or-later."""
-    found: dict[int, UnitMember] = {}
-    ids = list(person_ids)
-    for i in range(0, len(ids), 500):
-        for m in sess.execute(select(UnitMember).where(
-                UnitMember.unit_id == unit_id, UnitMember.person_id.in_(ids[i:i + 500]))
-                .order_by(UnitMember.start_date)).scalars():
-            found[m.person_id] = m
+def open_periods(sess: Session, unit_id: int, id_hashes: Sequence[str]) -> dict[str, UnitMember]:
+    """Each ID number's latest period on this unit (by blind index, so every record this unit
+    typed for the number counts, confirmed or not), keyed by the blind index."""
+    found: dict[str, UnitMember] = {}
+    hashes = list(id_hashes)
+    for i in range(0, len(hashes), 500):
+        for digest, m in sess.execute(
+                select(Person.id_number_hash, UnitMember).join(Person, Person.id == UnitMember.person_id)
+                .where(UnitMember.unit_id == unit_id, Person.id_number_hash.in_(hashes[i:i + 500]))
+                .order_by(UnitMember.start_date, UnitMember.id)).all():
+            found[digest] = m
     return found
 
 
@@ -227,21 +234,9 @@ def overlap_message(existing: UnitMember | None, start: date) -> str | None:
     return None
 
 
-def _person_for(sess: Session, details: MemberDetails, cache: dict[str, Person] | None = None) -> Person:
-    digest = id_number_hash(details.id_number)
-    person = cache.get(digest) if cache is not None else None
-    if person is None:
-        person = sess.execute(select(Person).where(Person.id_number_hash == digest)).scalar_one_or_none()
-    if person is None:
-        person = Person(name=details.name, id_number=details.id_number, id_number_hash=digest)
-        sess.add(person)
-    return person
-
-
-def name_mismatch(person: Person | None, name: str) -> str | None:
-    if person is not None and person.name != name:
-        return "姓名与该身份证号码已登记的姓名不一致，请核对"
-    return None
+def member_scope(unit: EnrolledUnit) -> TypingScope:
+    """Persons an employer types on its member list belong to the employer until confirmed."""
+    return organisation_scope(unit.organisation_id, typed_in=f"参保人员名单：{unit.name}", city_code=unit.city_code)
 
 
 # --- changes --------------------------------------------------------------------------------------
@@ -254,16 +249,11 @@ def add_member(sess: Session, actor: Actor, *, name: Any, id_number: Any, phone:
     today = today or local_today()
     details = check_member_details(unit, name=name, id_number=id_number, phone=phone, wage_base=wage_base,
                                    start_date=start_date, insurance_type=insurance_type, today=today)
-    person = sess.execute(select(Person).where(Person.id_number_hash == id_number_hash(details.id_number))
-                          ).scalar_one_or_none()
-    problem = name_mismatch(person, details.name)
+    digest = id_number_hash(details.id_number)
+    problem = overlap_message(open_periods(sess, unit.id, [digest]).get(digest), details.start_date)
     if problem:
-        raise InvalidFields({"name": problem})
-    if person is not None:
-        problem = overlap_message(open_periods(sess, unit.id, [person.id]).get(person.id), details.start_date)
-        if problem:
-            raise InvalidFields({"id_number": problem})
-    person = person or _person_for(sess, details)
+        raise InvalidFields({"id_number": problem})
+    person = person_for_typed(sess, member_scope(unit), name=details.name, id_number=details.id_number)
     member = _new_member(unit, person, details)
     sess.add(member)
     sess.flush()

@@ -21,6 +21,7 @@ S, A = BillStatus, BillAction
 #: Issuing creates the bill (audited as ``payments.bill_issued``), so the machine starts at
 #: 待缴费. An answer that is missing, slow or unreadable never makes a bill paid or failed: it
 #: waits in 待确认. The two flags keep the status and ask a person to look (``Bill.problem``).
+#: A reference the platform has forgotten sends the bill back to 待缴费 with a new one.
 BILL_STATES: StateMachine[BillStatus, BillAction] = StateMachine(
     name="payments",
     object_type="bill",
@@ -31,9 +32,12 @@ BILL_STATES: StateMachine[BillStatus, BillAction] = StateMachine(
         (S.PENDING_CONFIRMATION, A.PAY): S.PAID,
         (S.ISSUED, A.FLAG_AMOUNT_MISMATCH): S.PENDING_CONFIRMATION,
         (S.PENDING_CONFIRMATION, A.FLAG_AMOUNT_MISMATCH): S.PENDING_CONFIRMATION,
+        (S.ISSUED, A.RENEW_REFERENCE): S.ISSUED,
+        (S.PENDING_CONFIRMATION, A.RENEW_REFERENCE): S.ISSUED,
         (S.ISSUED, A.CANCEL): S.CANCELLED,
         (S.CANCELLED, A.FLAG_PAID_AFTER_CANCEL): S.CANCELLED,
     },
+    starts_at=frozenset({S.ISSUED}),
 )
 
 #: Who acts when the platform reports a payment (audit trail, subject areas' timelines).

@@ -66,6 +66,8 @@ class RefreshOutcome(enum.StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"  #: paid, but not the billed amount: needs a person
     REFERENCE_ISSUED = "reference_issued"  #: the bill had no reference; it has one now
     NO_REFERENCE = "no_reference"  #: still no reference (platform unreachable)
+    #: the platform no longer knew the reference: the bill has a new one (or asks again later)
+    REFERENCE_RENEWED = "reference_renewed"
 
 
 class QuestionKind(enum.StrEnum):
@@ -93,7 +95,9 @@ class PlatformQuestion:
 class PlatformAnswer:
     """The platform's answer, or ``error`` (its code) when there was no usable answer."""
 
-    reference: str | None = None  #: for a REFERENCE question
+    #: for a REFERENCE question; for a PAYMENT question whose reference the platform no longer
+    #: knows, the new reference it issued in the same exchange (None if it gave none)
+    reference: str | None = None
     payment: Any = None  #: for a PAYMENT question: ``state``, ``amount``, ``paid_at``
     error: str | None = None
 
@@ -105,14 +109,16 @@ def question_for(sess: Session, bill: Bill) -> PlatformQuestion | None:
     """Step 1: what to ask about ``bill``; None when its outcome is final (nothing to ask)."""
     if bill.status in (BillStatus.PAID, BillStatus.CANCELLED) and bill.problem is None:
         return None
-    asked = dict(bill_id=bill.id, bill_number=bill.number, amount=bill.amount, purpose=bill.purpose,
-                 city_code=bill.city_code)
-    if bill.payment_reference is not None:
-        return PlatformQuestion(kind=QuestionKind.PAYMENT, payer="", reference=bill.payment_reference, **asked)
-    if bill.status is BillStatus.CANCELLED:
+    if bill.payment_reference is None and bill.status is BillStatus.CANCELLED:
         return None
-    payer = sess.scalar(select(Organisation.name).where(Organisation.id == bill.organisation_id)) or ""
-    return PlatformQuestion(kind=QuestionKind.REFERENCE, payer=payer, reference=None, **asked)
+    # The payer's name goes with a PAYMENT question too: a forgotten reference is renewed at once.
+    with sess.no_autoflush:  # unsaved changes must reach _end_read's check, not be flushed here
+        payer = sess.scalar(select(Organisation.name).where(Organisation.id == bill.organisation_id)) or ""
+    asked = dict(bill_id=bill.id, bill_number=bill.number, amount=bill.amount, purpose=bill.purpose,
+                 city_code=bill.city_code, payer=payer)
+    if bill.payment_reference is not None:
+        return PlatformQuestion(kind=QuestionKind.PAYMENT, reference=bill.payment_reference, **asked)
+    return PlatformQuestion(kind=QuestionKind.REFERENCE, reference=None, **asked)
 
 
 def ask_platform(question: PlatformQuestion, platform: PaymentPlatform | None = None) -> PlatformAnswer:
@@ -123,14 +129,28 @@ def ask_platform(question: PlatformQuestion, platform: PaymentPlatform | None = 
         return PlatformAnswer(error="no_platform")
     try:
         if question.kind is QuestionKind.REFERENCE:
-            return PlatformAnswer(reference=platform.issue_reference(
-                bill_number=question.bill_number, amount=question.amount, payer=question.payer,
-                purpose=question.purpose, city_code=question.city_code))
-        return PlatformAnswer(payment=platform.query_payment(question.reference))
+            return PlatformAnswer(reference=_issue(platform, question))
+        payment = platform.query_payment(question.reference)
     except TaxPlatformError as exc:
         log.warning("payments.platform_no_answer", bill_id=question.bill_id, kind=question.kind.value,
                     code=exc.code)
         return PlatformAnswer(error=exc.code)
+    if getattr(payment, "state", None) != PaymentState.NOT_FOUND:
+        return PlatformAnswer(payment=payment)
+    # The platform no longer knows the reference (expired or purged): ask for a new one now, so
+    # the payer is never sent to a pay page that does not exist.
+    try:
+        renewed = _issue(platform, question)
+    except TaxPlatformError as exc:
+        log.warning("payments.reference_not_renewed", bill_id=question.bill_id, code=exc.code)
+        renewed = None
+    return PlatformAnswer(payment=payment, reference=renewed if renewed != question.reference else None)
+
+
+def _issue(platform: PaymentPlatform, question: PlatformQuestion) -> str:
+    return platform.issue_reference(bill_number=question.bill_number, amount=question.amount,
+                                    payer=question.payer, purpose=question.purpose,
+                                    city_code=question.city_code)
 
 
 def apply_answer(sess: Session, actor: Actor, question: PlatformQuestion,
@@ -144,7 +164,7 @@ def apply_answer(sess: Session, actor: Actor, question: PlatformQuestion,
     if question.kind is QuestionKind.REFERENCE:
         result = _apply_reference(sess, actor, bill, answer.reference)
     else:
-        result = _apply_payment(sess, actor, bill, answer.payment)
+        result = _apply_payment(sess, actor, bill, answer.payment, renewed=answer.reference)
         audit.record(sess, actor, "payments.queried", object_type="bill", object_id=bill.id,
                      city_code=bill.city_code, detail={"number": bill.number, "outcome": result.value})
     sess.flush()
@@ -163,8 +183,11 @@ def _apply_reference(sess: Session, actor: Actor, bill: Bill, reference: str | N
     return RefreshOutcome.REFERENCE_ISSUED
 
 
-def _apply_payment(sess: Session, actor: Actor, bill: Bill, payment: Any) -> RefreshOutcome:
+def _apply_payment(sess: Session, actor: Actor, bill: Bill, payment: Any, *,
+                   renewed: str | None = None) -> RefreshOutcome:
     state = getattr(payment, "state", None)
+    if state == PaymentState.NOT_FOUND:
+        return _renew_reference(sess, actor, bill, renewed)
     if state == PaymentState.PAID:
         outcome = apply_paid(sess, actor, bill, amount=payment.amount, paid_at=payment.paid_at, source="query")
         return {"paid": RefreshOutcome.PAID, "amount_mismatch": RefreshOutcome.AMOUNT_MISMATCH}.get(
@@ -176,6 +199,19 @@ def _apply_payment(sess: Session, actor: Actor, bill: Bill, payment: Any) -> Ref
     if bill.status is BillStatus.ISSUED:
         move(sess, actor, bill, BillAction.AWAIT_CONFIRMATION, source="query")
     return RefreshOutcome.UNKNOWN
+
+
+def _renew_reference(sess: Session, actor: Actor, bill: Bill, renewed: str | None) -> RefreshOutcome:
+    """The platform answered that it does not know the bill's reference. Nothing can have been
+    paid with it, so the bill goes back to 待缴费 with the new reference (or with none: the
+    catch-up job and the pay button ask again). A final bill is left as it is."""
+    if bill.status in (BillStatus.PAID, BillStatus.CANCELLED):
+        return RefreshOutcome.ALREADY_FINAL
+    if bill.payment_reference is None or bill.payment_reference == renewed:
+        return RefreshOutcome.REFERENCE_ISSUED if bill.payment_reference else RefreshOutcome.NO_REFERENCE
+    forgotten, bill.payment_reference = bill.payment_reference, renewed
+    move(sess, actor, bill, BillAction.RENEW_REFERENCE, forgotten=forgotten, reference=renewed)
+    return RefreshOutcome.REFERENCE_RENEWED
 
 
 # --- the three steps in the caller's unit of work (the buttons) -----------------------------------
@@ -218,28 +254,38 @@ def refresh_bill(sess: Session, actor: Actor, bill_id: int, *,
     return get_bill(sess, actor, bill_id), outcome
 
 
-def start_payment(sess: Session, actor: Actor, bill_id: int, *, platform: PaymentPlatform | None = None) -> Bill:
+def start_payment(sess: Session, actor: Actor, bill_id: int, *,
+                  platform: PaymentPlatform | None = None) -> tuple[Bill, RefreshOutcome | None]:
     """去缴费: the payer leaves for the platform. From now on the outcome is unknown until the
-    platform reports it, so the bill is 待确认.
+    platform reports it, so the bill is 待确认. Returns the bill and None when the payer may go
+    to the platform's pay page, or the outcome to tell them instead (paid meanwhile; the
+    platform had forgotten the reference and gave no new one yet).
 
-    A bill still without a reference asks the platform for one first, without holding a
-    transaction: call this before writing anything else in ``sess``."""
+    The platform is asked first, without holding a transaction: for a reference when the bill has
+    none, otherwise whether it still knows the reference (a forgotten one is renewed in the same
+    exchange), so the payer is never sent to a pay page that does not exist. Call this before
+    writing anything else in ``sess``."""
     bill = get_bill(sess, actor, bill_id)
     check_payable(actor, bill)
-    if bill.payment_reference is None:
-        question = question_for(sess, bill)
+    question = question_for(sess, bill)
+    outcome = None
+    if question is not None:
         platform = _platform(platform)
         _end_read(sess)
-        if question is not None:
-            apply_answer(sess, actor, question, ask_platform(question, platform))
+        answer = ask_platform(question, platform)
+        if answer.error is None or question.kind is QuestionKind.REFERENCE:
+            outcome = apply_answer(sess, actor, question, answer)
         bill = get_bill(sess, actor, bill_id)
-        check_payable(actor, bill)  # it may have changed while the platform answered
-        if bill.payment_reference is None:
-            raise PeerUnavailable("社保费征收平台暂时无法连接，尚未取得缴款码，请稍后再试")
+    if bill.status in (BillStatus.PAID, BillStatus.CANCELLED):
+        return bill, outcome or RefreshOutcome.ALREADY_FINAL
+    if bill.payment_reference is None:
+        if outcome is RefreshOutcome.REFERENCE_RENEWED:
+            return bill, RefreshOutcome.NO_REFERENCE  # kept: 待缴费 without a reference, asked again
+        raise PeerUnavailable("社保费征收平台暂时无法连接，尚未取得缴款码，请稍后再试")
     if bill.status is BillStatus.ISSUED:
         move(sess, actor, bill, BillAction.START_PAYMENT)
     sess.flush()
-    return bill
+    return bill, None
 
 
 # --- the three steps in transactions of their own (the outbox, the catch-up job) ------------------

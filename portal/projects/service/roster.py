@@ -27,9 +27,12 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Person
 from portal.accounts.service import (
     IdentifierError,
+    TypingScope,
     id_number_hash,
     normalise_id_number,
     normalise_phone,
+    organisation_scope,
+    persons_for_typed,
     phone_hash,
 )
 from portal.audit import service as audit
@@ -185,65 +188,54 @@ def _insured_project(sess: Session, actor: Actor, project_id: int) -> Project:
     return project
 
 
-def _persons_by_hash(sess: Session, hashes: list[str]) -> dict[str, Person]:
-    """One query for a batch (callers pass at most :data:`BATCH_SIZE` hashes)."""
-    if not hashes:
-        return {}
-    return {p.id_number_hash: p for p in sess.execute(select(Person).where(Person.id_number_hash.in_(hashes))).scalars()}
-
-
-def _active_rosters(sess: Session, project: Project, person_ids: list[int]) -> tuple[set[int], set[int]]:
-    """(on this project's active roster, on another insured project's active roster)."""
-    here: set[int] = set()
-    elsewhere: set[int] = set()
-    if not person_ids:
+def _active_rosters(sess: Session, project: Project, id_hashes: list[str]) -> tuple[set[str], set[str]]:
+    """(on this project's active roster, on another insured project's active roster), by the ID
+    number's blind index: each contractor types its own record of a worker until the worker
+    signs in, and the same worker on two sites must still be seen by the clerk."""
+    here: set[str] = set()
+    elsewhere: set[str] = set()
+    if not id_hashes:
         return here, elsewhere
-    rows = sess.execute(select(RosterEntry.person_id, RosterEntry.project_id)
+    rows = sess.execute(select(Person.id_number_hash, RosterEntry.project_id)
+                        .join(RosterEntry, RosterEntry.person_id == Person.id)
                         .join(Project, Project.id == RosterEntry.project_id)
-                        .where(RosterEntry.person_id.in_(person_ids), RosterEntry.exited_at.is_(None),
+                        .where(Person.id_number_hash.in_(id_hashes), RosterEntry.exited_at.is_(None),
                                Project.status.in_(INSURED_STATUSES))).all()
-    for person_id, project_id in rows:
-        (here if project_id == project.id else elsewhere).add(person_id)
+    for digest, project_id in rows:
+        (here if project_id == project.id else elsewhere).add(digest)
     return here, elsewhere
 
 
 @dataclass
 class _Checked:
-    """A batch checked against the database: who exists, who is on another site, what is wrong."""
+    """A batch checked against the database: who is on another site, what is wrong."""
 
-    persons: dict[str, Person]
-    elsewhere: set[int]
+    elsewhere: set[str]
     errors: list[RowError]
 
 
 def _check(sess: Session, project: Project, workers: list[CleanWorker]) -> _Checked:
-    persons = _persons_by_hash(sess, [w.id_hash for w in workers])
-    here, elsewhere = _active_rosters(sess, project, [p.id for p in persons.values()])
-    errors = []
-    for w in workers:
-        person = persons.get(w.id_hash)
-        if person is not None and person.name != w.name:
-            errors.append(RowError(w.row_number, "姓名与身份证号码不符，请核对", "id_number"))
-        if person is not None and person.id in here:
-            errors.append(RowError(w.row_number, "该人员已在本项目名册中（在册），无需重复登记", "name"))
-    return _Checked(persons, elsewhere, errors)
+    here, elsewhere = _active_rosters(sess, project, [w.id_hash for w in workers])
+    errors = [RowError(w.row_number, "该人员已在本项目名册中（在册），无需重复登记", "name")
+              for w in workers if w.id_hash in here]
+    return _Checked(elsewhere, errors)
+
+
+def roster_scope(project: Project) -> TypingScope:
+    """Workers a contractor types belong to the contractor until they sign in themselves."""
+    return organisation_scope(project.organisation_id, typed_in=f"项目 {project.code} 实名制花名册",
+                              city_code=project.city_code)
 
 
 def _insert(sess: Session, project: Project, workers: list[CleanWorker], checked: _Checked,
             batch: str | None) -> list[RosterEntry]:
-    persons = checked.persons
-    new_persons = [Person(name=w.name, id_number=w.id_number, id_number_hash=w.id_hash)
-                   for w in workers if w.id_hash not in persons]
-    if new_persons:
-        sess.add_all(new_persons)
-        sess.flush()
-        persons.update({p.id_number_hash: p for p in new_persons})
+    persons = persons_for_typed(sess, roster_scope(project), [(w.name, w.id_number) for w in workers])
     now = utcnow()
     entries = [RosterEntry(
         project_id=project.id, person_id=persons[w.id_hash].id, name=w.name, phone=w.phone,
         phone_hash=phone_hash(w.phone) if w.phone else None, trade=w.trade, team=w.team,
         declared_entry_date=w.entry_date, cover_from=cover_from(w.entry_date, now),
-        overlap_flag=persons[w.id_hash].id in checked.elsewhere, import_batch=batch, created_at=now)
+        overlap_flag=w.id_hash in checked.elsewhere, import_batch=batch, created_at=now)
         for w in workers]
     sess.add_all(entries)
     sess.flush()
@@ -399,21 +391,22 @@ def _roster_page(sess: Session, actor: Actor, project_id: int, *, page: int, sho
                                 .limit(PER_PAGE)).scalars())
     persons = {p.id: p for p in sess.execute(select(Person).where(
         Person.id.in_([e.person_id for e in entries]))).scalars()} if entries else {}
-    others: dict[int, list[str]] = {}
-    if staff:
-        flagged_ids = [e.person_id for e in entries if e.overlap_flag and e.exited_at is None]
-        if flagged_ids:
-            for person_id, code in sess.execute(
-                    select(RosterEntry.person_id, Project.code).join(Project, Project.id == RosterEntry.project_id)
-                    .where(RosterEntry.person_id.in_(flagged_ids), RosterEntry.exited_at.is_(None),
+    others: dict[str, list[str]] = {}
+    if staff:  # by blind index: each contractor may have typed its own record of the worker
+        flagged = [persons[e.person_id].id_number_hash for e in entries if e.overlap_flag and e.exited_at is None]
+        if flagged:
+            for digest, code in sess.execute(
+                    select(Person.id_number_hash, Project.code).join(RosterEntry, RosterEntry.person_id == Person.id)
+                    .join(Project, Project.id == RosterEntry.project_id)
+                    .where(Person.id_number_hash.in_(flagged), RosterEntry.exited_at.is_(None),
                            RosterEntry.project_id != project.id)).all():
-                others.setdefault(person_id, []).append(code)
+                others.setdefault(digest, []).append(code)
     rows = [RosterRow(
         id=e.id, name=e.name, id_number_masked=mask_id_number(persons[e.person_id].id_number),
         phone_masked=mask_phone(e.phone) if e.phone else None, trade=e.trade, team=e.team,
         declared_entry_date=e.declared_entry_date, cover_from=e.cover_from, exit_date=e.exit_date,
         active=e.exited_at is None, flagged=staff and e.overlap_flag,
-        other_projects=others.get(e.person_id, [])) for e in entries]
+        other_projects=others.get(persons[e.person_id].id_number_hash, [])) for e in entries]
     if rows:
         audit.record(sess, actor, "project.read_personal_data", object_type="project", object_id=project.id,
                      city_code=project.city_code,

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from portal.characters import without_invisible_controls
 from portal.clocks import service as clocks
 from portal.config import PROJECT_ROOT
 from portal.documents import html_to_pdf
@@ -45,14 +46,14 @@ DECISION_BASIS = {
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def document_environment() -> Environment:
     """The Jinja environment of the documents this area issues (letters, the receipt): built once,
     outside any request, with the same date filter and statutory periods as the pages."""
     from portal.clocks import service as clocks
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      finalize=without_invisible_controls)
     env.filters["cn_date"] = cn_date
     env.globals["statutory_period"] = clocks.statutory_period
     return env

@@ -28,9 +28,11 @@ from sqlalchemy.orm import Session
 from portal.accounts.models import Organisation, Person
 from portal.accounts.service import (
     IdentifierError,
-    id_number_hash,
+    account_scope,
     normalise_id_number,
     normalise_uscc,
+    organisation_scope,
+    person_for_typed,
 )
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
@@ -285,16 +287,13 @@ def member_choices(sess: Session, actor: Actor) -> list[MemberChoice]:
     return sorted(seen.values(), key=lambda m: m.name)
 
 
-def _person_for(sess: Session, name: str, id_number: str) -> Person:
-    digest = id_number_hash(id_number)
-    person = sess.execute(select(Person).where(Person.id_number_hash == digest)).scalar_one_or_none()
-    if person is None:
-        person = Person(name=name, id_number=id_number, id_number_hash=digest)
-        sess.add(person)
-        sess.flush()
-    elif person.name != name:
-        raise InvalidFields({"name": "姓名与该身份证号码已登记的姓名不一致，请核对"}, code=INVALID_FIELDS)
-    return person
+def _typing_scope(actor: Actor, case: RecognitionCase):
+    """The injured worker an employer or a relative types belongs to the filing employer (its
+    organisation) or the relative's account until the worker signs in themself."""
+    typed_in = f"工伤认定申请草稿（第 {case.id} 号）"
+    if case.applicant_kind is ApplicantKind.EMPLOYER and case.applicant_organisation_id is not None:
+        return organisation_scope(case.applicant_organisation_id, typed_in=typed_in, city_code=case.city_code)
+    return account_scope(case.applicant_account_id, typed_in=typed_in, city_code=case.city_code)
 
 
 def save_worker(sess: Session, actor: Actor, case_id: int, *, name: str | None = None,
@@ -329,8 +328,8 @@ def save_worker(sess: Session, actor: Actor, case_id: int, *, name: str | None =
             id_value = ""
         if errors:
             raise InvalidFields(errors, code=INVALID_FIELDS)
-        person = _person_for(sess, name, id_value)
-    if case.applicant_kind is ApplicantKind.RELATIVE and person.id == case.applicant_person_id:
+        person = person_for_typed(sess, _typing_scope(actor, case), name=name, id_number=id_value)
+    if case.applicant_kind is ApplicantKind.RELATIVE and _is_applicant(sess, case, person):
         raise InvalidFields({"id_number": "近亲属代为申请时，受伤害职工不能是您本人；本人受伤请选择“本人申请”"}, code=INVALID_FIELDS)
     case.worker_person_id = person.id
     case.worker = person
@@ -338,6 +337,12 @@ def save_worker(sess: Session, actor: Actor, case_id: int, *, name: str | None =
     sess.flush()
     _audit(sess, actor, case, "draft_save", step="worker", fields=["worker"])
     return case
+
+
+def _is_applicant(sess: Session, case: RecognitionCase, person: Person) -> bool:
+    """The relative typed their own ID number (whatever the name): compared by blind index."""
+    applicant = sess.get(Person, case.applicant_person_id) if case.applicant_person_id else None
+    return applicant is not None and applicant.id_number_hash == person.id_number_hash
 
 
 # --- 2. the employer ----------------------------------------------------------------------------------
