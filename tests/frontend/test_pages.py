@@ -300,8 +300,8 @@ def test_provincial_home_links_the_audit_log(client, login_as):
     login_as(client, "provincial")
     page = check_page(client.get("/home/province"))
     assert "/audit/" in [a.get("href") for a in page.find("a")]
-    assert set(_nav_links(page)) == {"/home/province", "/enrollment/province", "/audit/", "/ops/self-check",
-                                     "/services/search"}
+    assert set(_nav_links(page)) == {"/home/province", "/enrollment/province", "/staff/name-mismatches",
+                                     "/audit/", "/ops/self-check", "/services/search"}
 
 
 @pytest.mark.parametrize("role, forbidden", [

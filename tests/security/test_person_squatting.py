@@ -242,7 +242,9 @@ def test_one_confirmed_record_per_number_and_one_unconfirmed_per_scope(db):
 
 
 def test_every_reference_to_a_person_is_found_in_the_metadata():
-    found = {f"{t.name}.{c.name}" for t, c in accounts._person_references()}
+    from portal.accounts.service.typed import _person_references
+
+    found = {f"{t.name}.{c.name}" for t, c in _person_references()}
     assert {"account.person_id", "unit_member.person_id", "roster_entry.person_id", "stored_file.person_id",
             "recognition_case.worker_person_id", "recognition_case.applicant_person_id",
             "inbox_message.recipient_person_id"} <= found
