@@ -8,7 +8,6 @@ configured so older rows keep verifying. The settings are installed once at star
 
 from __future__ import annotations
 
-import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, hmac
 
 from portal.config import PROJECT_ROOT
+from portal.security.crypto import parse_key_spec
 
-_KID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 MIN_KEY_BYTES, MAX_KEY_BYTES = 16, 64
 
 
@@ -34,18 +33,10 @@ class AuditKeys:
 
 
 def parse_audit_keys(spec: str, active: str) -> AuditKeys:
-    keys: dict[str, bytes] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        kid, sep, hexkey = part.partition(":")
-        if not sep or not _KID.match(kid):
-            raise ValueError(f"审计密钥项 {kid!r} 格式应为 编号:十六进制密钥")
-        try:
-            key = bytes.fromhex(hexkey)
-        except ValueError as exc:
-            raise ValueError(f"审计密钥 {kid} 不是十六进制") from exc
+    keys = parse_key_spec(spec, what="审计密钥")
+    for kid, key in keys.items():
         if not MIN_KEY_BYTES <= len(key) <= MAX_KEY_BYTES:
             raise ValueError(f"审计密钥 {kid} 长度应为 {MIN_KEY_BYTES}–{MAX_KEY_BYTES} 字节")
-        keys[kid] = key
     if active not in keys:
         raise ValueError(f"当前审计密钥 {active!r} 不在 audit_keys 中")
     return AuditKeys(keys, active)

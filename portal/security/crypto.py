@@ -106,24 +106,30 @@ class Keyring:
         return parts[1].decode("ascii")
 
 
+def parse_key_spec(spec: str, *, what: str) -> dict[str, bytes]:
+    """``"kid:hex,kid:hex"`` → {kid: key bytes}; ``what`` names the keys in messages."""
+    keys: dict[str, bytes] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        kid, sep, hexkey = part.partition(":")
+        if not sep or not _KID.match(kid):
+            raise ValueError(f"{what}项 {kid!r} 格式应为 编号:十六进制密钥")
+        try:
+            keys[kid] = bytes.fromhex(hexkey)
+        except ValueError as exc:
+            raise ValueError(f"{what} {kid} 不是十六进制") from exc
+    return keys
+
+
 def parse_keyring(spec: str, active: str, algorithm: str = "SM4") -> Keyring:
     """Parse ``"kid:hex,kid:hex"``; SM4 keys are 16 bytes, AES keys 32."""
     algorithm = algorithm.upper()
     if algorithm not in ("SM4", "AES"):
         raise ValueError("encryption_algorithm 只能是 SM4 或 AES")
     size = 16 if algorithm == "SM4" else 32
-    keys: dict[str, bytes] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        kid, sep, hexkey = part.partition(":")
-        if not sep or not _KID.match(kid):
-            raise ValueError(f"密钥项 {kid!r} 格式应为 编号:十六进制密钥")
-        try:
-            key = bytes.fromhex(hexkey)
-        except ValueError as exc:
-            raise ValueError(f"密钥 {kid} 不是十六进制") from exc
+    keys = parse_key_spec(spec, what="密钥")
+    for kid, key in keys.items():
         if len(key) != size:
             raise ValueError(f"密钥 {kid} 长度应为 {size} 字节（{algorithm}）")
-        keys[kid] = key
     if active not in keys:
         raise ValueError(f"当前密钥 {active!r} 不在密钥列表中")
     return Keyring(keys, active, algorithm)

@@ -15,6 +15,7 @@ from flask import abort, flash, g, redirect, request, url_for
 
 from portal.auth.access import requires
 from portal.auth.roles import Role
+from portal.clocks import service as clocks
 from portal.errors import UserInputError
 from portal.extensions import db_session
 from portal.localtime import cn_date, local_today
@@ -222,7 +223,8 @@ def office_overview():
     rows = service.city_overview(db_session(), g.actor)
     return render_partial_or_page("recognition/office/overview.html", "recognition/office/overview.html",
                                   "overview", rows=rows, province=province(),
-                                  totals=service.overview_totals(rows), today=local_today())
+                                  totals=service.overview_totals(rows), today=local_today(),
+                                  near_working_days=clocks.counting_policy().near_working_days)
 
 
 @bp.get("/office/overview/<string:city_code>")
