@@ -181,6 +181,18 @@ def db(app):
 
 
 @pytest.fixture
+def tx(app):
+    """Run ``fn(sess)`` in one committed write transaction inside the app context."""
+    database = app.extensions["portal.database"]
+
+    def _run(fn):
+        with app.app_context(), database.write_transaction() as sess:
+            return fn(sess)
+
+    return _run
+
+
+@pytest.fixture
 def login_as(app) -> Callable[..., dict]:
     """``login_as(client, "worker")``: sign in as a demo identity without the browser dance.
 

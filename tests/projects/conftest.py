@@ -11,18 +11,6 @@ import pytest
 from portal.db import utcnow
 
 
-@pytest.fixture
-def tx(app):
-    """Run ``fn(sess)`` in one committed write transaction inside the app context."""
-    database = app.extensions["portal.database"]
-
-    def _run(fn):
-        with app.app_context(), database.write_transaction() as sess:
-            return fn(sess)
-
-    return _run
-
-
 def enroll(sess, actor, **overrides):
     from portal.projects import service as projects
 

@@ -45,17 +45,6 @@ UNIT_B = dict(UNIT_FIELDS, uscc="91340100MA2N0E5F43", name="合肥明远机械�
 
 
 @pytest.fixture
-def tx(app):
-    database = app.extensions["portal.database"]
-
-    def _run(fn):
-        with app.app_context(), database.write_transaction() as sess:
-            return fn(sess)
-
-    return _run
-
-
-@pytest.fixture
 def staff(actor_for):
     return sign_in_up_front(actor_for, "employer", "employer2", "clerk", "clerk-wuhu", "provincial")
 
