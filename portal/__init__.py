@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.characters import without_invisible_controls
-from portal.config import PROJECT_ROOT, load_settings, validate
+from portal.config import PROJECT_ROOT, load_settings, use_config_dir, validate
 from portal.logging_setup import configure_logging
 
 
@@ -20,6 +20,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     configure_logging(settings.log_format, settings.log_level)
     validate(settings)
+    use_config_dir(settings.config_dir)  # the province this deployment serves (regions, catalogue)
 
     app = Flask(
         __name__,
@@ -95,6 +96,7 @@ def _wire_areas(app: Flask) -> None:
     from flask import current_app
 
     from portal.certificates import service as certificates
+    from portal.clocks import service as clocks
     from portal.enrollment import service as enrollment
     from portal.materials import service as materials
     from portal.outbox import service as outbox
@@ -108,6 +110,8 @@ def _wire_areas(app: Flask) -> None:
     certificates.register(projects.CERTIFICATE_SUBJECT)
     # who may read the files of a recognition case
     materials.register_access_rule(recognition.case_file_rule)
+    # a change of the holiday calendar recomputes the due dates stored on recognition cases
+    clocks.register_due_dates_recompute(recognition.recompute_due_dates)
     # a paid project bill covers the project
     payments.register_paid_handler(projects.SUBJECT_TYPE, projects.on_bill_paid)
     # services find the tax collection platform's client of the app in context

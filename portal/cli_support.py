@@ -1,5 +1,6 @@
 """What every area's ``cli.py`` shares: the app, its settings and database, the command-line
-operator the audit trail names, refused configuration, and printing (tables, URLs).
+operator the audit trail names, refused configuration, busy ports and stop signals, and printing
+(tables, URLs).
 
 Services are imported inside the commands, not at the top of the area modules: ``portal keygen``,
 ``portal benefits estimate`` and ``portal sandbox`` need no app, and a refused configuration must
@@ -8,8 +9,13 @@ still let ``portal --help`` list the commands.
 
 from __future__ import annotations
 
+import errno
+import signal
+import socket
+import threading
 import unicodedata
-from typing import Any, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -81,6 +87,78 @@ def subject_command(name: str, change: str, *, help: str, done: str) -> click.Co
         click.echo(done.format(subject=subject, count=count))
 
     return command
+
+
+# --- ports and stopping: `portal demo`, `portal sandbox` -----------------------------------------
+
+
+class PortBusy(click.ClickException):
+    """A port the command should listen on is taken: say which and how to choose another one,
+    in one line, no traceback (exit status 1)."""
+
+    exit_code = 1
+
+    def __init__(self, port: int, option: str, reason: str | None = None) -> None:
+        if reason is None:
+            message = f"端口 {port} 已被占用：请先停止占用该端口的程序，或使用 {option} 指定其他端口"
+        else:
+            message = f"端口 {port} 无法使用（{reason}）：请使用 {option} 指定其他端口"
+        super().__init__(message)
+        self.port, self.option = port, option
+
+    def show(self, file=None) -> None:
+        click.echo(self.message, err=True)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether ``host:port`` cannot be bound now. The check binds the way werkzeug's server does
+    (SO_REUSEADDR), so a port in TIME_WAIT after a previous run counts as free."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def check_ports(host: str, ports: Mapping[str, int]) -> None:
+    """Refuse before anything starts when one of ``{option: port}`` is taken (:class:`PortBusy`)."""
+    for option, port in ports.items():
+        if port_in_use(host, port):
+            raise PortBusy(port, option)
+
+
+@contextmanager
+def binding(port: int, option: str) -> Iterator[None]:
+    """Around creating a server: an OSError (taken meanwhile, no permission) becomes :class:`PortBusy`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortBusy(port, option) from exc
+        raise PortBusy(port, option, exc.strerror or str(exc)) from exc
+
+
+@contextmanager
+def stop_signals() -> Iterator[threading.Event]:
+    """Catch Ctrl-C (SIGINT) and SIGTERM from here on: the event is set instead. Enter it before
+    starting servers, so a signal during start-up stops them cleanly too. SIGINT is caught also
+    when it was ignored (started in the background). On leaving, the previous handlers are back,
+    so a second Ctrl-C while stopping forces it."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def wait_for(stop: threading.Event, poll: float = 0.5) -> None:
+    """Block until ``stop`` is set (in short waits, so the main thread runs signal handlers)."""
+    while not stop.wait(poll):
+        pass
 
 
 def redact_url(url: str) -> str:

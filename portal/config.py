@@ -7,8 +7,10 @@ refuses unsafe production values with a message that says what to change.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -16,9 +18,16 @@ from typing import Any, Mapping
 import structlog
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: this project's configuration: the defaults file and the Anhui province's data
 CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULTS_FILE = CONFIG_DIR / "portal.toml"
 ENV_PREFIX = "PORTAL_"
+
+#: the province configuration in use outside an app (setting ``config_dir``): from
+#: ``PORTAL_CONFIG_DIR`` at import, so CLI and worker processes read their province's files before
+#: any app exists; ``create_app`` sets it again from its settings
+_active_config_dir: Path = (PROJECT_ROOT / os.environ["PORTAL_CONFIG_DIR"].strip()  # relative: to the root
+                           if os.environ.get("PORTAL_CONFIG_DIR", "").strip() else CONFIG_DIR)
 
 # Keys whose default value is a development secret: production must override them.
 DEVELOPMENT_SECRETS = ("secret_key", "encryption_keys", "lookup_key", "oidc_client_secret",
@@ -120,9 +129,53 @@ def load_settings(
     values["database_url"] = _normalise_database_url(values["database_url"])
     values["queue_url"] = _resolve_sqlite_path(values["queue_url"])
     values["files_dir"] = _resolve_dir(values["files_dir"])
+    values["config_dir"] = _resolve_dir(values["config_dir"]) if values.get("config_dir") else str(CONFIG_DIR)
     if values.get("migration_database_url"):
         values["migration_database_url"] = _normalise_database_url(values["migration_database_url"])
     return Settings(MappingProxyType(values), MappingProxyType(defaults), tuple(sorted(unknown)))
+
+
+def config_dir() -> Path:
+    """The province configuration directory the portal reads (``config_dir``): the current
+    app's, inside an app context (two apps in one process each read their own province), else
+    the process-wide one (:func:`use_config_dir`, ``PORTAL_CONFIG_DIR``)."""
+    flask = sys.modules.get("flask")  # no app can exist before Flask is imported
+    if flask is not None and flask.has_app_context():
+        settings = flask.current_app.config.get("PORTAL_SETTINGS")
+        if settings is not None:
+            return _as_path(settings.values["config_dir"])
+    return _active_config_dir
+
+
+def config_file(*parts: str | Path) -> Path:
+    """A configuration file of the province in use, e.g. ``config_file("policy/benefits.toml")``:
+    every loader of ``config/`` finds its file here.
+
+    A province directory holds only what differs: a file it lacks is this project's own."""
+    return _resolve(config_dir(), Path(*parts))
+
+
+@lru_cache(maxsize=256)
+def _resolve(directory: Path, relative: Path) -> Path:
+    """Looked up once per directory and file: configuration is read at start-up, not per request."""
+    own = directory / relative
+    return own if directory != CONFIG_DIR and own.is_file() else CONFIG_DIR / relative
+
+
+@lru_cache(maxsize=16)
+def _as_path(directory: str) -> Path:
+    return Path(directory)
+
+
+def use_config_dir(path: str | Path | None) -> Path:
+    """Select the province configuration outside an app context (start-up, CLI and worker
+    processes, and tests that build a second province's app); returns the previous directory so
+    a test can put it back. Loaders cache by resolved file path, so switching never serves the
+    other province's data."""
+    global _active_config_dir
+    previous = _active_config_dir
+    _active_config_dir = Path(_resolve_dir(str(path))) if path else CONFIG_DIR
+    return previous
 
 
 def _resolve_sqlite_path(url: str) -> str:
@@ -157,6 +210,7 @@ def validate(settings: Settings, environ: Mapping[str, str] | None = None) -> No
         raise ConfigError(f"PORTAL_ENV 只能是 development、production 或 testing，实际为 {settings.env!r}")
     _parse_keyring(settings)
     _check_audit_settings(settings)
+    _check_province(settings)
     for key in ("db_statement_timeout_ms", "db_lock_timeout_ms"):
         if not isinstance(settings.values[key], int) or settings.values[key] <= 0:
             raise ConfigError(f"{key} 必须是正整数（毫秒）：0 会让请求无限等待数据库")
@@ -221,3 +275,15 @@ def _check_audit_settings(settings: Settings) -> None:
         raise ConfigError(f"审计日志配置有误：{exc}") from exc
     if not isinstance(settings.audit_checkpoint_interval_s, int) or settings.audit_checkpoint_interval_s < 60:
         raise ConfigError("audit_checkpoint_interval_s 必须是不小于 60 的整数（秒）")
+
+
+def _check_province(settings: Settings) -> None:
+    """The province directory exists and describes the province ``province_code`` names."""
+    directory = Path(settings.config_dir)
+    if not directory.is_dir():
+        raise ConfigError(f"config_dir 目录不存在：{directory}")
+    regions = directory / "regions.toml" if (directory / "regions.toml").is_file() else CONFIG_DIR / "regions.toml"
+    with regions.open("rb") as fh:
+        code = tomllib.load(fh).get("province", {}).get("code")
+    if code != settings.province_code:
+        raise ConfigError(f"province_code（{settings.province_code}）与 {regions.name} 中的省份代码（{code}）不一致")

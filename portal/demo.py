@@ -11,10 +11,21 @@ from sqlalchemy.orm import Session
 
 from portal.accounts import service as accounts
 from portal.accounts.claims import Identity, identity_from_claims
-from portal.config import CONFIG_DIR
+from portal.config import CONFIG_DIR, config_file
 
+#: this project's (Anhui's) files; a province's directory may hold its own (:func:`config_file`)
 STAFF_FILE = CONFIG_DIR / "demo_staff.toml"
 SANDBOX_ACCOUNTS_FILE = CONFIG_DIR / "sandbox_accounts.toml"
+
+
+def staff_file() -> Path:
+    """The staff register of the province in use."""
+    return config_file(STAFF_FILE.name)
+
+
+def sandbox_accounts_file() -> Path:
+    """The sign-in sandbox's demo identities of the province in use."""
+    return config_file(SANDBOX_ACCOUNTS_FILE.name)
 
 #: Which demo login shows each role (see config/sandbox_accounts.toml; password "demo").
 DEMO_LOGIN_FOR_ROLE = {
@@ -28,8 +39,9 @@ DEMO_LOGIN_FOR_ROLE = {
 }
 
 
-def load_staff_register(sess: Session, path: Path = STAFF_FILE) -> int:
-    with path.open("rb") as fh:
+def load_staff_register(sess: Session, path: Path | None = None) -> int:
+    """Load a staff register (default: the province's, :func:`staff_file`)."""
+    with (path or staff_file()).open("rb") as fh:
         entries = tomllib.load(fh)["staff"]
     for entry in entries:
         accounts.upsert_staff_assignment(
@@ -39,9 +51,13 @@ def load_staff_register(sess: Session, path: Path = STAFF_FILE) -> int:
     return len(entries)
 
 
-@lru_cache(maxsize=1)
 def sandbox_accounts() -> tuple[dict[str, Any], ...]:
-    with SANDBOX_ACCOUNTS_FILE.open("rb") as fh:
+    return _sandbox_accounts(sandbox_accounts_file())
+
+
+@lru_cache(maxsize=4)
+def _sandbox_accounts(path: Path) -> tuple[dict[str, Any], ...]:
+    with path.open("rb") as fh:
         return tuple(tomllib.load(fh)["accounts"])
 
 
@@ -59,7 +75,7 @@ def demo_accounts_rows() -> list[tuple[str, str, str, str]]:
     from portal.auth.roles import Role
     from portal.regions import city_name
 
-    with STAFF_FILE.open("rb") as fh:
+    with staff_file().open("rb") as fh:
         staff = {entry["subject"]: entry for entry in tomllib.load(fh)["staff"]}
     rows = []
     for account in sandbox_accounts():

@@ -27,9 +27,44 @@ from flask.testing import FlaskClient
 from portal import create_app, migrate
 from portal.auth.roles import Actor
 from portal.auth.session_store import token_id
+from tests import network_guard
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KEEP_TABLES = {"alembic_version", "audit_chain_head"}
+
+
+# --- loopback only (tests/network_guard.py) ------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def network_guard_installed(tmp_path_factory) -> Iterator[network_guard.Guard]:
+    """For the whole session: connections, datagrams and name lookups beyond loopback are refused
+    before they happen, in this process and in the Python processes tests start; servers bind
+    127.0.0.1 on a free port."""
+    log_path = str(tmp_path_factory.mktemp("network-guard") / "refused.jsonl")
+    saved = {name: os.environ.get(name) for name in ("PYTHONPATH", network_guard.LOG_ENV)}
+    os.environ.update(network_guard.child_environment(log_path))
+    guard = network_guard.install(log_path=log_path)
+    try:
+        yield guard
+    finally:
+        network_guard.uninstall()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(network_guard_installed) -> Iterator[None]:
+    """Fails the test if anything was refused while it ran, even if the code under test caught
+    the error (an adapter reporting "platform unavailable" would otherwise pass)."""
+    network_guard_installed.take_violations()
+    yield
+    refused = network_guard_installed.take_violations()
+    if refused:
+        pytest.fail("reached beyond loopback:\n" + "\n".join(refused), pytrace=False)
 
 
 # --- PostgreSQL discovery -------------------------------------------------------------------

@@ -69,15 +69,12 @@ APPLICANT_KIND_LABELS = MappingProxyType({ApplicantKind.NATURAL: "自然人", Ap
 
 
 class ServiceItem(enum.StrEnum):
-    """事项 the portal reports, by our internal name."""
+    """事项 the portal reports, by our internal name; their 事项编码 and 事项名称 are the province's
+    (``config/regions.toml`` ``[province.platform_items]``, read with ``portal.regions.province().platform_item``)."""
 
     RECOGNITION = "recognition"  #: 工伤认定
-
-
-#: 事项编码 and 事项名称 (ours: the platform's real item catalogue is not public, U(none)).
-SERVICE_ITEM_CODES = MappingProxyType({
-    ServiceItem.RECOGNITION: ("340000-GS-RD-001", "工伤认定"),
-})
+    UNIT_ENROLLMENT = "unit_enrollment"  #: 工伤保险参保登记（用人单位）
+    PROJECT_ENROLLMENT = "project_enrollment"  #: 建筑项目按项目参加工伤保险登记
 
 
 #: Result codes in every JSON answer (``code``), with the message the peer sends beside them.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Mapping
 
 from portal.accounts.models import AccountKind
-from portal.config import CONFIG_DIR
+from portal.config import config_file
 from portal.errors import DomainError
 
 
@@ -28,9 +29,14 @@ class Identity:
     real_name_level: str | None = None
 
 
-@lru_cache(maxsize=1)
 def _mapping() -> dict[str, Any]:
-    with (CONFIG_DIR / "identity_claims.toml").open("rb") as fh:
+    """The sign-in platform's claim names, from the province's ``identity_claims.toml``."""
+    return _load_mapping(config_file("identity_claims.toml"))
+
+
+@lru_cache(maxsize=4)
+def _load_mapping(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
         return tomllib.load(fh)
 
 

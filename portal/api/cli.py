@@ -15,7 +15,7 @@ def api_client_group() -> None:
 
 @api_client_group.command("create")
 @click.argument("client_id")
-@click.option("--name", required=True, help="调用单位名称，如 合肥市住房和城乡建设局")
+@click.option("--name", required=True, help="调用单位名称，如 某市住房和城乡建设局")
 @click.option("--scope", "scopes", multiple=True, required=True, help="权限范围，如 project_cover:read")
 @click.option("--city", "city_code", default=None, help="所属地市代码；省级调用方不填")
 def api_client_create(client_id: str, name: str, scopes: tuple[str, ...], city_code: str | None) -> None:

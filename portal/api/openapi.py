@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 from portal.characters import INVISIBLE_CONTROLS
+from portal.regions import province
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -67,7 +68,7 @@ def document(app: Flask, server_url: str = "/") -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "安徽省工伤保险公共服务门户 机器接口 (work-injury insurance portal machine API)",
+            "title": f"{province().portal_name} 机器接口 (work-injury insurance portal machine API)",
             "version": "1.0.0",
             "description": "供其他部门系统调用的接口。凭证由省级管理员签发（HTTP Basic）；每次调用均记入审计日志。",
         },

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from portal.audit import service
 from portal.audit.forms import AuditFilterForm
 from portal.audit.keys import install
+from portal.audit.labels import action_label
 from portal.auth.access import requires
 from portal.auth.roles import Role
 from portal.extensions import db_session
@@ -14,6 +15,12 @@ from portal.regions import city_name
 from portal.web.rendering import render_partial_or_page
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+@bp.app_template_filter("audit_action_label")
+def audit_action_label(code: str) -> str | None:
+    """The Chinese name of an audit action; None for a code without one (shown as the code)."""
+    return action_label(code)
 
 
 @bp.get("/")

@@ -15,16 +15,24 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from portal.choices import LabelledEnum
+from portal.clocks import service as clocks
 from portal.errors import UserInputError
 from portal.localtime import cn_date
+from portal.policy.retirement import SEXES, add_months, category_key, retirement
+from portal.regions import province
 
 #: 《工伤保险条例》(国务院令第375号) came into force on this day; nothing before it is estimated
 LAW_START = date(2004, 1, 1)
 #: the highest monthly wage accepted (above it the input is surely a typo: yuan per year, or fen)
 MAX_MONTHLY_WAGE = Decimal(1000000)
-#: 停工留薪期: 12 months, extended by at most 12 more (条例第三十三条第二款)
-MAX_PAID_LEAVE_DAYS = 730
+#: 国务院令第586号: the revised Regulation applies from this day (article numbers and some standards differ)
+REVISION_START = date(2011, 1, 1)
+#: the longest paid leave (the clocks' rule ``paid_leave_extended``, in months) is accepted in days
+#: at this many days a year: 24 months are 730 days
+DAYS_PER_YEAR = 365
 MAX_DEPENDANTS = 20
+#: 《劳动法》第十五条: no one under 16 is employed; a younger person's injury is not estimated here
+MIN_WORKING_AGE_YEARS = 16
 FEN = Decimal("0.01")
 
 
@@ -62,10 +70,17 @@ FIELD_LABELS = {
     "paid_leave_days": "停工留薪期天数",
     "leaving_date": "解除或终止劳动关系日期",
     "years_to_retirement": "距法定退休年龄的年数",
+    "birth_date": "出生日期",
+    "sex": "性别",
+    "original_retirement_age": "原法定退休年龄（女职工）",
     "minimum_wage": "当地最低工资标准",
+    "city": "所在市",
+    "review_grade": "复查鉴定后的伤残等级",
+    "review_date": "复查鉴定结论作出日期",
     "after_paid_leave": "一至四级伤残职工停工留薪期满后死亡",
 }
 KNOWN_FIELDS = frozenset(FIELD_LABELS)
+DEPENDANT_FIELDS = frozenset({"relation", "alone"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +106,17 @@ class Facts:
     paid_leave_days: int | None = None
     leaving_date: date | None = None
     years_to_retirement: Decimal | None = None
+    #: instead of years_to_retirement: the statutory retirement age is computed from these
+    #: (portal.policy.retirement: the 2025 gradual reform)
+    birth_date: date | None = None
+    sex: str | None = None  #: "male" or "female"
+    original_retirement_age: int | None = None  #: women only: 50 or 55 (原法定退休年龄)
     minimum_wage: Decimal | None = None
+    #: 所在市 (GB/T 2260 city code): the pooling area before provincial pooling, and M's area
+    city: str | None = None
+    #: 复查鉴定: the grade of a review appraisal that changed it, and the day of its conclusion
+    review_grade: int | None = None
+    review_date: date | None = None
     #: 一至四级伤残职工停工留薪期满后（领取伤残津贴期间）因工伤死亡：无一次性工亡补助金
     after_paid_leave: bool = False
 
@@ -222,6 +247,23 @@ class _Reader:
         return value
 
 
+def max_paid_leave_days(on: date) -> int:
+    """The most days of paid leave (停工留薪期, 条例第三十三条第二款: extended, at most
+    ``paid_leave_extended``) for an injury on ``on``."""
+    longest = clocks.rule("paid_leave_extended", on)
+    if longest.unit is clocks.Unit.YEARS:
+        return longest.length * DAYS_PER_YEAR
+    if longest.unit is clocks.Unit.MONTHS:
+        return longest.length * DAYS_PER_YEAR // 12
+    return longest.length
+
+
+def _paid_leave_range(on: date, most: int) -> str:
+    article = "第三十三条" if on >= REVISION_START else "第三十一条"
+    return (f"停工留薪期一般不超过{clocks.statutory_period('paid_leave', on)}，经确认延长的不超过"
+            f"{clocks.statutory_period('paid_leave_extended', on)}（《工伤保险条例》{article}），请填写 0 至 {most} 天")
+
+
 def parse_facts(data: Mapping[str, Any], *, today: date) -> Facts:
     """Check one case's facts; raise :class:`InvalidFacts` with every field error at once."""
     if not isinstance(data, Mapping):
@@ -247,6 +289,7 @@ def parse_facts(data: Mapping[str, Any], *, today: date) -> Facts:
         outcome = Outcome(raw_outcome)
 
     grade = r.integer("grade", "伤残等级", 1, 10, "伤残等级应为一级至十级（1 至 10）")
+    review_grade, review_date = _review_facts(r, on, today, outcome)
     if outcome is Outcome.DISABILITY and grade is None and not any(e.field == "grade" for e in r.errors):
         r.fail("grade", "请填写伤残等级（1 至 10）")
     if outcome is Outcome.DEATH and grade is not None:
@@ -256,11 +299,16 @@ def parse_facts(data: Mapping[str, Any], *, today: date) -> Facts:
     own = r.money("own_monthly_wage", "本人月工资", required=True)
     average = r.money("average_monthly_wage", "上年度职工月平均工资", required=False)
     minimum = r.money("minimum_wage", "当地最低工资标准", required=False)
+    city = r.raw("city")
+    if city is not None and (not isinstance(city, str) or province().city(city) is None):
+        r.fail("city", "所在市请从列表中选择（设区的市的6位行政区划代码，如 "
+                       f"{province().cities[0].code}）")
+        city = None
 
     ends = r.flag("ends_employment", "解除或终止劳动关系")
     if ends and outcome is Outcome.DEATH:
         r.fail("ends_employment", "因工死亡不适用解除或终止劳动关系的一次性补助金，请不要勾选")
-    elif ends and grade is not None and grade <= 4:
+    elif ends and (review_grade or grade) is not None and (review_grade or grade) <= 4:
         r.fail("ends_employment", "一至四级伤残职工保留劳动关系、退出工作岗位（《工伤保险条例》第三十五条），"
                                   "不适用解除或终止劳动关系，没有一次性工伤医疗补助金和一次性伤残就业补助金")
     suitable = r.flag("suitable_work", "用人单位已安排适当工作")
@@ -280,9 +328,9 @@ def parse_facts(data: Mapping[str, Any], *, today: date) -> Facts:
         else:
             care = CareLevel(raw_care)
 
-    leave_days = r.integer("paid_leave_days", "停工留薪期天数", 0, MAX_PAID_LEAVE_DAYS,
-                           "停工留薪期一般不超过12个月，经确认延长的不超过24个月（《工伤保险条例》第三十三条），"
-                           "请填写 0 至 730 天")
+    leave_on = on or today
+    most_leave = max_paid_leave_days(leave_on)
+    leave_days = r.integer("paid_leave_days", "停工留薪期天数", 0, most_leave, _paid_leave_range(leave_on, most_leave))
 
     leaving = r.date_("leaving_date", "解除或终止劳动关系日期", required=False)
     if leaving is not None:
@@ -312,6 +360,8 @@ def parse_facts(data: Mapping[str, Any], *, today: date) -> Facts:
                 r.fail("years_to_retirement", "距法定退休年龄的年数只在解除或终止劳动关系时使用，请勾选或不填")
                 years_left = None
 
+    birth, sex, original = _retirement_facts(r, on, today, ends=bool(ends), years_given=raw_years is not None)
+
     after_leave = r.flag("after_paid_leave", "一至四级伤残职工停工留薪期满后死亡")
     if after_leave and outcome is not Outcome.DEATH:
         r.fail("after_paid_leave", "只有因工死亡时才选择“一至四级伤残职工停工留薪期满后死亡”")
@@ -333,13 +383,86 @@ def parse_facts(data: Mapping[str, Any], *, today: date) -> Facts:
             if sum(1 for d in dependants if d.relation is Relation.SPOUSE) > 1:
                 r.fail("dependants", "配偶只能有一位")
 
+    for name in unknown_fields(data):
+        r.fail(name, f"不认识的字段 {name}，请删去或改正（可以填写的字段：{'、'.join(FIELD_LABELS)}）")
+
     if r.errors:
         raise InvalidFacts(r.errors)
     assert on is not None and outcome is not None and own is not None
     return Facts(date=on, outcome=outcome, grade=grade, own_monthly_wage=own, average_monthly_wage=average,
                  ends_employment=bool(ends), suitable_work=bool(suitable), care_level=care,
                  dependants=tuple(dependants), paid_leave_days=leave_days, leaving_date=leaving,
-                 years_to_retirement=years_left, minimum_wage=minimum, after_paid_leave=bool(after_leave))
+                 years_to_retirement=years_left, birth_date=birth, sex=sex, original_retirement_age=original,
+                 minimum_wage=minimum, after_paid_leave=bool(after_leave), city=city,
+                 review_grade=review_grade, review_date=review_date)
+
+
+def _retirement_facts(r: _Reader, on: date | None, today: date, *, ends: bool,
+                      years_given: bool) -> tuple[date | None, str | None, int | None]:
+    """出生日期、性别、原法定退休年龄: the alternative to typing the years to retirement age.
+    Either all of what the rule needs or nothing; never together with ``years_to_retirement``."""
+    names = ("birth_date", "sex", "original_retirement_age")
+    if all(r.raw(name) is None for name in names):
+        return None, None, None
+    failed = len(r.errors)
+    birth = r.date_("birth_date", "出生日期", required=True)
+    sex = r.raw("sex")
+    if sex is None:
+        r.fail("sex", "请选择性别")
+    elif sex not in SEXES:
+        r.fail("sex", "性别只能是 male（男）或 female（女）")
+        sex = None
+    original = r.integer("original_retirement_age", "原法定退休年龄", 50, 55, "原法定退休年龄只能是50周岁或55周岁")
+    if original is not None and original not in (50, 55):
+        r.fail("original_retirement_age", "原法定退休年龄只能是50周岁或55周岁")
+        original = None
+    if years_given:
+        r.fail("years_to_retirement", "距法定退休年龄的年数与出生日期、性别只填一种：填写出生日期和性别后，"
+                                      "按渐进式延迟法定退休年龄的规定计算，请删去距法定退休年龄的年数")
+    if not ends:
+        r.fail("birth_date", "出生日期、性别只在解除或终止劳动关系时用于计算距法定退休年龄的时间，请勾选或不填")
+    if birth is not None:
+        latest = add_months(on or today, -12 * MIN_WORKING_AGE_YEARS)
+        if birth > latest:
+            r.fail("birth_date", f"按出生日期，{'受伤时' if on else '现在'}未满{MIN_WORKING_AGE_YEARS}周岁，"
+                                 "本测算不适用（使用童工造成伤亡的，按《非法用工单位伤亡人员一次性赔偿办法》处理）")
+    if sex is not None and not any(e.field == "original_retirement_age" for e in r.errors):
+        try:
+            category_key(sex, original)
+        except UserInputError as exc:
+            r.fail("original_retirement_age", exc.message)
+    if len(r.errors) == failed:
+        assert birth is not None and sex is not None
+        try:
+            retirement(birth, sex, original)
+        except UserInputError as exc:
+            r.fail("birth_date", exc.message)
+    return birth, sex, original
+
+
+def _review_facts(r: _Reader, on: date | None, today: date,
+                  outcome: Outcome | None) -> tuple[int | None, date | None]:
+    """复查鉴定后的伤残等级 and the day of its conclusion: both or neither, disability only."""
+    grade = r.integer("review_grade", "复查鉴定后的伤残等级", 1, 10, "复查鉴定后的伤残等级应为一级至十级（1 至 10）")
+    day = r.date_("review_date", "复查鉴定结论作出日期", required=grade is not None)
+    if grade is None and day is None:
+        return None, None
+    if outcome is Outcome.DEATH:
+        r.fail("review_grade", "因工死亡不适用复查鉴定，请不要填写复查鉴定的内容")
+        return None, None
+    if grade is None:
+        if not any(e.field == "review_grade" for e in r.errors):
+            r.fail("review_grade", "填写了复查鉴定结论作出日期的，请同时填写复查鉴定后的伤残等级")
+        return None, None
+    if day is None:
+        return None, None
+    if on is not None and day < on:
+        r.fail("review_date", "复查鉴定结论作出日期不能早于受伤日期")
+        return None, None
+    if day > today:
+        r.fail("review_date", f"复查鉴定结论作出日期不能晚于今天（{cn_date(today)}）")
+        return None, None
+    return grade, day
 
 
 def _dependant(r: _Reader, index: int, entry: Any) -> Dependant | None:
@@ -347,6 +470,10 @@ def _dependant(r: _Reader, index: int, entry: Any) -> Dependant | None:
     who = f"第{index + 1}位供养亲属"
     if not isinstance(entry, Mapping):
         r.fail(name, f"{who}应写明 relation（亲属关系）和 alone（是否孤寡老人或孤儿）")
+        return None
+    extra = sorted(str(k) for k in entry if k not in DEPENDANT_FIELDS)
+    if extra:
+        r.fail(name, f"{who}：不认识的字段 {'、'.join(extra)}，每位只写 relation（亲属关系）和 alone（是否孤寡老人或孤儿）")
         return None
     relation = entry.get("relation")
     relation = relation.strip() if isinstance(relation, str) else relation
@@ -365,5 +492,6 @@ def _dependant(r: _Reader, index: int, entry: Any) -> Dependant | None:
 
 
 def unknown_fields(data: Mapping[str, Any]) -> list[str]:
-    """Keys the estimate does not read (a typo in an optional field would otherwise go unseen)."""
+    """Keys the estimate does not read: :func:`parse_facts` refuses them, since a typo in an
+    optional field would otherwise go unseen."""
     return sorted(k for k in data if k not in KNOWN_FIELDS) if isinstance(data, Mapping) else []

@@ -49,21 +49,27 @@ def _benefit_label(key: str) -> str:
 
 
 def _run(form: EstimateForm):
-    """(estimate, field errors keyed by error slot, effects) for what the form carries."""
+    """(estimate, field errors keyed by error slot, effects, field notes keyed by error slot) for
+    what the form carries. A note is a figure that is missing or provisional: said beside its
+    field while the estimate of everything else is shown."""
     data, rows = form.facts_data()
     try:
         calculation = service.calculate(data, today=local_today())
     except service.InvalidFacts as exc:
-        errors: dict[str, list[str]] = {}
-        for e in exc.errors:
-            slot = e.field
-            if slot.startswith("dependants."):
-                slot = f"dependants-{rows.get(int(slot.split('.')[1]), 0)}"
-            elif slot not in ERROR_SLOTS:
-                slot = "date"
-            errors.setdefault(slot, []).append(e.message)
-        return None, errors, []
-    return calculation.estimate, {}, calculation.effects
+        return None, _by_slot(exc.errors, rows), [], {}
+    return calculation.estimate, {}, calculation.effects, _by_slot(calculation.estimate.field_notes, rows)
+
+
+def _by_slot(messages, rows: dict[int, int]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for e in messages:
+        slot = e.field
+        if slot.startswith("dependants."):
+            slot = f"dependants-{rows.get(int(slot.split('.')[1]), 0)}"
+        elif slot not in ERROR_SLOTS:
+            slot = "date"
+        out.setdefault(slot, []).append(e.message)
+    return out
 
 
 def _prefill(form: EstimateForm) -> str | None:
@@ -85,9 +91,10 @@ def _prefill(form: EstimateForm) -> str | None:
     return f"已从工伤认定案件 {case.reference} 填入{'死亡' if case.died else '受伤'}日期，请补充其余内容。"
 
 
-def _context(form: EstimateForm, result, errors, effects, **extra) -> dict:
+def _context(form: EstimateForm, result, errors, effects, field_notes=None, **extra) -> dict:
     query = request.query_string.decode("utf-8", "replace")
     return {"form": form, "result": result, "errors": errors, "effects": effects, "results_id": RESULTS_ID,
+            "field_notes": field_notes or {},
             "error_slots": ERROR_SLOTS, "field_labels": service.FIELD_LABELS, "codes": service.CODES,
             "payer_labels": service.PAYER_LABELS, "period_labels": service.PERIOD_LABELS,
             "cn_date": service.cn_date, "query": query, "today": local_today(), **extra}
@@ -99,10 +106,10 @@ def estimate_page():
     """The estimator; with facts in the query, their estimate (422 with field messages if wrong)."""
     form = EstimateForm(request.args)
     note = _prefill(form)
-    result, errors, effects = (None, {}, [])
+    result, errors, effects, notes = (None, {}, [], {})
     if form.submitted(request.args):
-        result, errors, effects = _run(form)
-    context = _context(form, result, errors, effects, prefill_note=note,
+        result, errors, effects, notes = _run(form)
+    context = _context(form, result, errors, effects, notes, prefill_note=note,
                        my_cases=service.prefill_cases(db_session(), g.actor))
     if wants_fragment(RESULTS_ID):
         body = render_template("benefits/_results.html", oob=True, **context)
@@ -148,14 +155,14 @@ def estimate_pdf():
         errors = {"date": ["请先填写测算内容，再打印"]}
         return render_template("benefits/estimate.html", oob=False,
                                **_context(form, None, errors, [], prefill_note=None, my_cases=[])), 422
-    result, errors, effects = _run(form)
+    result, errors, effects, notes = _run(form)
     if errors:
         return render_template("benefits/estimate.html", oob=False,
                                **_context(form, None, errors, [], prefill_note=None, my_cases=[])), 422
     today = local_today()
 
     def render() -> bytes:
-        html = render_template(ESTIMATE_PDF_TEMPLATE, **_context(form, result, {}, effects))
+        html = render_template(ESTIMATE_PDF_TEMPLATE, **_context(form, result, {}, effects, notes))
         return html_to_pdf(html, base_url=request.host_url)
 
     pdf = document_cache("benefits.estimate_pdf").get_or_render(_estimate_pdf_key(result, today), render)
@@ -163,6 +170,61 @@ def estimate_pdf():
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = 'inline; filename="benefits-estimate.pdf"'
     return response
+
+
+#: words for the parts of a figure's value on the tables page
+_VALUE_WORDS = {"floor": "下限", "cap": "上限", "full": "完全不能自理", "most": "大部分不能自理",
+                "partial": "部分不能自理", "spouse": "配偶", "other": "其他亲属", "min": "最少", "max": "最多",
+                "used": "估算采用", "points": "增加", "annual": "全年", "data_year": "统计年度",
+                "fallback_years": "向前借用年数", "max_fallback_years": "最多借用年数", "scope": "范围",
+                "label": "口径", "wage": "上限工资", "scaling": "缩减方法", "ROUND_HALF_UP": "四舍五入到分",
+                "province": "全省", "city": "所在市", "own_wage": "本人工资",
+                "proportional_largest_remainder": "按比例缩减（最大余数法）"}
+_CONFIDENCE_WORDS = {"C": "已核实", "U(sec)": "待核实：多处转载一致", "U(weak)": "待核实：仅一处来源",
+                     "U(none)": "待核实：未找到依据"}
+
+
+def _unit(key: str) -> str:
+    if key.endswith("_months"):
+        return "个月"
+    if key.endswith("_multiple"):
+        return "倍"
+    if key.endswith(("_rate", "_reduction", "_bounds", "_increase")):
+        return "%"
+    if key.endswith(("_income", "_wage")) or "wage" in key.split(".")[-1]:
+        return "元"
+    return ""
+
+
+def _amount(raw, unit: str) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    from portal.web.filters import percent
+
+    text = str(raw)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return _VALUE_WORDS.get(text, text)
+    if unit == "%":
+        return percent(number)
+    return f"{number:f}{unit}" if unit else f"{number:f}"
+
+
+def _part(name: str) -> str:
+    if name.isdigit() and 1 <= int(name) <= 10:
+        return f"{'一二三四五六七八九十'[int(name) - 1]}级伤残"
+    if name.startswith("under_"):
+        return f"不足{name.removeprefix('under_')}年"
+    return _VALUE_WORDS.get(name, name)
+
+
+def figure_lines(key: str, value) -> list[str]:
+    """A figure's value as people read it: "一级：27个月", "下限：60%"."""
+    unit = _unit(key)
+    if isinstance(value, dict):
+        return [f"{_part(str(k))}：{_amount(v, '' if k == 'data_year' else unit)}" for k, v in value.items()]
+    return [_amount(value, unit)]
 
 
 @bp.get("/tables")
@@ -173,4 +235,5 @@ def tables():
     today = local_today()
     rows = [{"key": key, "label": service.label(key), "current": policy.at(key, today),
              "history": policy.history(key)} for key in policy.keys()]
-    return render_template("benefits/tables.html", rows=rows, today=today, cn_date=service.cn_date)
+    return render_template("benefits/tables.html", rows=rows, today=today, cn_date=service.cn_date,
+                           figure_lines=figure_lines, confidence_words=_CONFIDENCE_WORDS)

@@ -41,7 +41,7 @@ class Effect:
 def _variants(facts: Facts, result: Estimate) -> list[tuple[str, Facts]]:
     out = [("本人月工资增加10%",
             replace(facts, own_monthly_wage=(facts.own_monthly_wage * TEN_PERCENT).quantize(FEN)))]
-    base = facts.average_monthly_wage or _configured_base(result)
+    base = facts.average_monthly_wage or result.base
     if base is not None:
         out.append(("上年度职工月平均工资增加10%",
                     replace(facts, average_monthly_wage=(base * TEN_PERCENT).quantize(FEN))))
@@ -70,20 +70,12 @@ def _variants(facts: Facts, result: Estimate) -> list[tuple[str, Facts]]:
     return out
 
 
-def _configured_base(result: Estimate) -> Decimal | None:
-    for item in result.items:
-        for use in item.explanation.figures:
-            if use.figure.key == "benefits.average_monthly_wage":
-                return Decimal(use.figure.value["monthly"])
-    return None
-
-
 def effects(facts: Facts, result: Estimate, policy: BenefitPolicy | None = None, limit: int = 4) -> list[Effect]:
     """The changes ranked by their effect over a year, largest first (at most ``limit``)."""
     found = []
     for words, variant in _variants(facts, result):
         try:
-            other = estimate(variant, policy)
+            other = estimate(variant, policy, as_of=result.as_of)
         except InvalidFacts:
             continue
         effect = Effect(words, other.total_one_off - result.total_one_off,

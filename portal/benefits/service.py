@@ -76,7 +76,7 @@ class Calculation:
 def calculate(data: Mapping[str, Any], *, today: date) -> Calculation:
     """Check the typed facts and estimate them; :class:`InvalidFacts` names every wrong field."""
     facts = parse_facts(data, today=today)
-    result = estimate(facts)
+    result = estimate(facts, as_of=today)
     return Calculation(facts, result, effects(facts, result))
 
 

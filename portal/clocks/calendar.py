@@ -6,13 +6,18 @@ Which days are working days is answered, in this order:
    ``holiday`` or 调休上班 ``workday``) — it corrects the library and adds years it lacks;
 2. the ``chinese_calendar`` library (State Council arrangements; data for 2004–2026 only — it
    raises ``NotImplementedError`` for any other year);
-3. for a year the library does not cover: Monday–Friday work and weekends rest, but ONLY when
-   provincial staff have marked that year's arrangement complete (``YearCompleteness``) after
-   entering its holidays and make-up days as overrides. The table lists only exceptions, so a
-   year without that mark is unknown, and asking about it raises :class:`CalendarUnknown` —
-   never a silent guess from weekdays.
+3. for a year the library does not cover whose arrangement provincial staff have confirmed
+   (``YearCompleteness``, after entering its holidays and make-up days as overrides):
+   Monday–Friday work and weekends rest;
+4. otherwise, **provisionally** (暂定): that year's statutory holidays under the rules in force
+   (《全国年节及纪念日放假办法》, from 2025 thirteen days: 元旦1, 春节4 (除夕、初一至初三),
+   清明1, 劳动节2, 端午1, 中秋1, 国庆3), with the lunar dates of the ``holidays`` package,
+   plus the overrides already entered, weekends rest, and NO guessed observed or make-up days.
+   Every answer from such a year says ``provisional``; deadlines counted through it are shown
+   and stored as 暂定 until staff confirm the year.
 
-A year is therefore **known** when the library covers it OR the province has marked it complete.
+Only a year no source can give (outside the ``holidays`` package's range) raises
+:class:`CalendarUnknown` — never a silent guess from weekdays.
 Plain Python, no Flask and no database: the service builds a :class:`WorkCalendar` from the
 table (``portal.clocks.service.work_calendar(sess)``); without one, the library alone answers.
 """
@@ -25,20 +30,24 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import chinese_calendar
+import holidays as holiday_rules
 
 from portal.choices import LabelledEnum
 from portal.errors import UserInputError
 
 
 class CalendarUnknown(UserInputError):
-    """A day whose year neither the library nor the province's override table knows."""
+    """A day in a year no source gives holidays for (outside the ``holidays`` package's range,
+    not confirmed by the province). ``message`` is for anyone; ``staff_hint`` (what provincial
+    staff can do about it) only for staff pages."""
 
     code = "calendar_unknown"
 
     def __init__(self, year: int) -> None:
-        super().__init__(f"{year}年的法定节假日安排尚未录入，无法计算工作日期限；请省级管理员在节假日维护中录入"
-                         f"{year}年的放假和调休上班日期，并确认全年安排已录入完整")
+        super().__init__(f"{year}年的法定节假日无法确定，暂无法计算按工作日或节假日顺延的期限")
         self.year = year
+        self.staff_hint = (f"请省级管理员在节假日维护中录入{year}年的放假和调休上班日期，"
+                           "并确认全年安排已录入完整")
 
 
 class DayKind(LabelledEnum):
@@ -58,6 +67,40 @@ HOLIDAY_NAMES = {
 }
 
 
+#: the ``holidays`` package's names of the statutory holidays (《全国年节及纪念日放假办法》);
+#: anything else it lists (e.g. "Day off (substituted from …)", a make-up rest day of a published
+#: arrangement) is not a statutory holiday and is left out of a provisional year
+STATUTORY_NAMES = {
+    "New Year's Day": "元旦",
+    "Chinese New Year's Eve": "春节",
+    "Chinese New Year (Spring Festival)": "春节",
+    "Tomb-Sweeping Day": "清明节",
+    "Labor Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-Autumn Festival": "中秋节",
+    "National Day": "国庆节",
+}
+
+
+@lru_cache(maxsize=256)
+def statutory_holidays(year: int) -> Mapping[date, str]:
+    """The statutory holidays of ``year`` under the rules in force that year (date → Chinese
+    name), without observed or make-up days; empty when the ``holidays`` package cannot say
+    (outside its range, 1950–2100 in 0.109)."""
+    try:
+        found = holiday_rules.China(years=year, observed=False, language="en_US")
+    except (NotImplementedError, ValueError, KeyError):
+        return {}
+    return dict(sorted((day, STATUTORY_NAMES[name]) for day, name in found.items()
+                       if name in STATUTORY_NAMES and day.year == year))
+
+
+def provisional_reason(years: Iterable[int]) -> str:
+    """Why a date is 暂定, for anyone: e.g. 2027年放假安排尚未公布，暂按法定节假日推算；公布后可能调整."""
+    listed = "、".join(f"{y}年" for y in sorted(set(years)))
+    return f"{listed}放假安排尚未公布，暂按法定节假日推算；公布后可能调整"
+
+
 @lru_cache(maxsize=256)
 def library_covers(year: int) -> bool:
     """True when ``chinese_calendar`` has the State Council arrangement for ``year``."""
@@ -68,40 +111,77 @@ def library_covers(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
+def library_last_year() -> int:
+    """The last year ``chinese_calendar`` has the State Council arrangement for."""
+    year = 2004  # the library's first year
+    while library_covers(year + 1):
+        year += 1
+    return year
+
+
 @dataclass(frozen=True)
 class DayInfo:
     day: date
     working: bool
     name: str | None  #: holiday name (e.g. 春节 / Spring Festival), when there is one
-    source: str  #: "override" | "library" | "weekday_rule"
+    source: str  #: "override" | "library" | "weekday_rule" | "provisional"
+    #: the year's arrangement is not confirmed: the answer is the provisional calendar's (暂定)
+    provisional: bool = False
 
 
 class WorkCalendar:
     """Working days from overrides (first), the library, then — for years marked complete —
-    the Monday–Friday rule."""
+    the Monday–Friday rule, else the provisional statutory-holiday rule (see the module)."""
 
     def __init__(self, overrides: Mapping[date, DayKind] | None = None,
                  complete_years: Iterable[int] = (), names: Mapping[date, str] | None = None) -> None:
         self._overrides = {day: DayKind(kind) for day, kind in (overrides or {}).items()}
         self._names = dict(names or {})
         self._complete = frozenset(complete_years)
+        #: year → its provisional statutory holidays (date → name), computed once per year
+        self._provisional: dict[int, Mapping[date, str]] = {}
 
     def knows_year(self, year: int) -> bool:
+        """Confirmed: the library's data or the province's confirmation (not provisional)."""
         return library_covers(year) or year in self._complete
+
+    def is_provisional_year(self, year: int) -> bool:
+        """Neither the library nor the province's confirmation covers ``year``: its days come
+        from the provisional rule (raises :class:`CalendarUnknown` when no source can give it)."""
+        if self.knows_year(year):
+            return False
+        self._provisional_holidays(year)
+        return True
+
+    def provisional_years_between(self, first: date, last: date) -> list[int]:
+        """The provisional years among those of ``first .. last`` (both included)."""
+        return [y for y in range(first.year, last.year + 1) if self.is_provisional_year(y)]
 
     def override_years(self) -> set[int]:
         return {day.year for day in self._overrides}
 
+    def _provisional_holidays(self, year: int) -> Mapping[date, str]:
+        found = self._provisional.get(year)
+        if found is None:
+            found = statutory_holidays(year)
+            if not found:
+                raise CalendarUnknown(year)
+            self._provisional[year] = found
+        return found
+
     def info(self, day: date) -> DayInfo:
         kind = self._overrides.get(day)
         if kind is not None:
-            return DayInfo(day, kind is DayKind.WORKDAY, self._names.get(day), "override")
+            return DayInfo(day, kind is DayKind.WORKDAY, self._names.get(day), "override",
+                           provisional=not self.knows_year(day.year))
         if library_covers(day.year):
             _, name = chinese_calendar.get_holiday_detail(day)
             return DayInfo(day, chinese_calendar.is_workday(day), HOLIDAY_NAMES.get(name, name), "library")
         if day.year in self._complete:
             return DayInfo(day, day.weekday() < 5, None, "weekday_rule")
-        raise CalendarUnknown(day.year)
+        name = self._provisional_holidays(day.year).get(day)
+        return DayInfo(day, name is None and day.weekday() < 5, name, "provisional", provisional=True)
 
     def is_working_day(self, day: date) -> bool:
         return self.info(day).working

@@ -3,10 +3,12 @@
     portal deadline RULE START_DATE [--suspended-days N]
     portal deadline --list
 
-Prints the due date (ISO) on the first line, then whether the rule counts working or calendar
-days, then the explanation. The province's holiday overrides in the configured database apply when
-it is reachable; without them the calendar library alone is used. A date no calendar covers is an
-error (exit 2), never a guess.
+Prints the due date (ISO) on the first line — followed on that line by `` 暂定`` when it rests on
+a year whose holiday arrangement is not confirmed yet (e.g. ``2027-06-01 暂定``) — then whether
+the rule counts working or calendar days, then the explanation (which says why a date is 暂定).
+The province's holiday overrides and confirmed years in the configured database apply when it is
+reachable; without them the calendar library (and, for later years, the provisional statutory
+holidays) is used. A year no source covers is an error (exit 2), never a guess.
 """
 
 from __future__ import annotations
@@ -24,13 +26,23 @@ COUNTING = {Unit.WORKING_DAYS: "working days (工作日)", Unit.CALENDAR_DAYS: "
 
 
 def _calendar():
-    """The portal's working-day calendar with the province's overrides, when a DB is there."""
-    from flask import current_app
+    """The portal's working-day calendar with the province's overrides and confirmed years,
+    when a DB is there (the command runs without an app context: the app is loaded here)."""
+    from flask import current_app, has_app_context
+    from flask.cli import ScriptInfo
 
     from portal.clocks.service import work_calendar
 
     try:
-        with current_app.extensions["portal.database"].read_session() as sess:
+        if has_app_context():
+            app = current_app._get_current_object()
+        else:
+            ctx = click.get_current_context(silent=True)
+            info = ctx.find_object(ScriptInfo) if ctx is not None else None
+            if info is None:
+                return None
+            app = info.load_app()
+        with app.app_context(), app.extensions["portal.database"].read_session() as sess:
             return work_calendar(sess)
     except Exception:  # no database yet (e.g. a fresh checkout): the library alone
         return None
@@ -84,8 +96,10 @@ def deadline_command(rule_name: str | None, start_date: str | None, suspended_da
         r = rule(rule_name, start)
         result = deadline(r, start, _suspension(r, start, suspended_days, cal), calendar=cal)
     except UserInputError as exc:
-        click.echo(exc.message, err=True)
+        hint = getattr(exc, "staff_hint", None)
+        click.echo(f"{exc.message}；{hint}" if hint else exc.message, err=True)
         raise SystemExit(2) from exc
-    click.echo(result.due_date.isoformat() if result.due_date else "paused")
+    first = result.due_date.isoformat() if result.due_date else "paused"
+    click.echo(f"{first} 暂定" if result.provisional else first)
     click.echo(COUNTING[r.unit])
     click.echo(result.explanation)

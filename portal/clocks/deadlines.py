@@ -36,7 +36,11 @@ are dropped), sorted and merged where they overlap or touch. Then:
   leaves no due date: ``Deadline.due_date is None`` with ``paused_since`` and ``days_left`` —
   the days that remain when the clock runs again.
 
-Every working-day question about a year no calendar knows raises ``CalendarUnknown``.
+**Provisional dates** (暂定): a due date whose counting consulted a year whose holiday
+arrangement is not confirmed (see :mod:`portal.clocks.calendar`) is ``provisional``, with the
+years and why (``Deadline.provisional_reason``); its explanation ends with the same sentence.
+A calendar-day period without a holiday shift never consults the calendar, so it is never
+provisional. Only a year no source can give raises ``CalendarUnknown``.
 """
 
 from __future__ import annotations
@@ -50,13 +54,19 @@ from functools import lru_cache
 from pathlib import Path
 
 from portal.choices import LabelledEnum
-from portal.clocks.calendar import LIBRARY_ONLY, CalendarUnknown, WorkCalendar
-from portal.config import CONFIG_DIR
+from portal.clocks.calendar import (
+    LIBRARY_ONLY,
+    CalendarUnknown,
+    WorkCalendar,
+    provisional_reason,
+)
+from portal.config import config_file
 from portal.errors import UserInputError
 from portal.localtime import cn_date
 from portal.policy.dated import EffectiveDated, Sourced, earliest, in_force
 
-DEADLINES_FILE = CONFIG_DIR / "policy" / "deadlines.toml"
+#: the rules file, in the province's configuration directory or this project's config/
+DEADLINES_FILE = "policy/deadlines.toml"
 
 
 class Unit(LabelledEnum):
@@ -66,6 +76,14 @@ class Unit(LabelledEnum):
     WORKING_DAYS = "working_days", "个工作日"
     MONTHS = "months", "个月"
     YEARS = "years", "年"
+
+
+class Party(LabelledEnum):
+    """Whose period a rule is (``party`` in deadlines.toml)."""
+
+    OFFICE = "office", "经办机构的办理期限"
+    APPLICANT = "applicant", "申请人的期限"
+    NONE = "none", "期间（无须遵守的期限）"
 
 
 class PauseKind(LabelledEnum):
@@ -108,6 +126,8 @@ class Rule(Sourced, EffectiveDated):
     valid_to: date | None = None
     earliest: bool = False  #: the date is the earliest day to act, not a deadline
     note: str = ""
+    #: whose period it is: the office's own, or one the applicant must meet
+    party: Party = Party.OFFICE
 
     @property
     def counts_working_days(self) -> bool:
@@ -126,6 +146,7 @@ class CountingPolicy(Sourced):
     near_working_days: int
 
 
+@lru_cache(maxsize=4)
 def _load(path: Path) -> tuple[tuple[Rule, ...], CountingPolicy]:
     with path.open("rb") as fh:
         data = tomllib.load(fh)
@@ -135,15 +156,15 @@ def _load(path: Path) -> tuple[tuple[Rule, ...], CountingPolicy]:
         pausable_by=tuple(PauseKind(k) for k in e.get("pausable_by", [])),
         holiday_shift=bool(e["holiday_shift"]), basis=e["basis"], source=e["source"],
         confidence=e["confidence"], valid_from=e["valid_from"], valid_to=e.get("valid_to"),
-        earliest=bool(e.get("earliest", False)), note=e.get("note", ""),
+        earliest=bool(e.get("earliest", False)), note=e.get("note", ""), party=Party(e["party"]),
     ) for e in data.get("deadline", []))
     counting = data["counting"]
     return rules, CountingPolicy(counting["source"], counting["confidence"], int(counting["near_working_days"]))
 
 
-@lru_cache(maxsize=1)
 def _data() -> tuple[tuple[Rule, ...], CountingPolicy]:
-    return _load(DEADLINES_FILE)
+    """The rules of the province in use (cached per file)."""
+    return _load(config_file(DEADLINES_FILE))
 
 
 def counting_policy() -> CountingPolicy:
@@ -273,10 +294,22 @@ class Deadline:
     #: with the clock stopped: days (in the rule's unit) that remain when it runs again
     days_left: int | None = None
     pauses: tuple[_Span, ...] = field(default=())
+    #: years whose holiday arrangement is not confirmed that the count went through (暂定)
+    provisional_years: tuple[int, ...] = ()
 
     @property
     def unit(self) -> Unit:
         return self.rule.unit
+
+    @property
+    def provisional(self) -> bool:
+        """The due date rests on a provisional calendar year and may change when it is confirmed."""
+        return bool(self.provisional_years)
+
+    @property
+    def provisional_reason(self) -> str | None:
+        """e.g. 2027年放假安排尚未公布，暂按法定节假日推算；公布后可能调整"""
+        return provisional_reason(self.provisional_years) if self.provisional_years else None
 
     @property
     def shifted(self) -> bool:
@@ -353,19 +386,26 @@ def _calendar_deadline(r: Rule, start: date, closed: list[_Span], open_span: _Sp
                         tuple(spans))
     due = end
     parts = [intro]
+    years: list[int] = []
     if paused:
         parts.append(f"停止计算的{paused}日不计入，期限相应顺延")
     if r.holiday_shift:
         due = _next_open_working_day(cal, end, closed)
+        years = cal.provisional_years_between(end, due)
         if due != end:
             name = cal.info(end).name
             reason = f"（{name}）" if name else ""
             parts.append(f"期间最后一日{cn_date(end)}为法定休假日{reason}，顺延至休假日结束的次日{cn_date(due)}")
     verb = "最早可于" if r.earliest else "至"
     tail = "起申请" if r.earliest else "届满"
-    text = "；".join(parts) + f"；{verb}{cn_date(due)}{tail}。"
+    text = "；".join(parts) + f"；{verb}{cn_date(due)}{tail}。" + _provisional_note(years)
     counted = (due - start).days - paused
-    return Deadline(r, start, due, r.source, counted, paused, text, end, None, None, tuple(spans))
+    return Deadline(r, start, due, r.source, counted, paused, text, end, None, None, tuple(spans),
+                    tuple(years))
+
+
+def _provisional_note(years: Sequence[int]) -> str:
+    return f"（暂定：{provisional_reason(years)}。）" if years else ""
 
 
 def _working_day_deadline(r: Rule, start: date, spans: list[_Span], cal: WorkCalendar) -> Deadline:
@@ -381,10 +421,11 @@ def _working_day_deadline(r: Rule, start: date, spans: list[_Span], cal: WorkCal
         if span is not None and span.start <= day and (span.end is None or day <= span.end):
             if span.end is None:  # the clock is stopped and has not run again yet
                 days_left = r.length - counted
+                years = cal.provisional_years_between(start + timedelta(days=1), span.start)
                 text = (f"{intro}；自{cn_date(span.start)}起停止计算，已计{counted}个工作日，"
-                        f"恢复计算后还剩{days_left}个工作日。")
+                        f"恢复计算后还剩{days_left}个工作日。") + _provisional_note(years)
                 return Deadline(r, start, None, r.source, counted, paused, text, None, span.start,
-                                days_left, tuple(spans))
+                                days_left, tuple(spans), tuple(years))
             if cal.is_working_day(day):
                 paused += 1
             continue
@@ -393,8 +434,10 @@ def _working_day_deadline(r: Rule, start: date, spans: list[_Span], cal: WorkCal
     parts = [intro, "法定节假日和休息日不计入，调休上班日计入"]
     if paused:
         parts.append(f"停止计算期间的{paused}个工作日不计入，期限相应顺延")
-    text = "；".join(parts) + f"；至{cn_date(day)}届满。"
-    return Deadline(r, start, day, r.source, counted, paused, text, day, None, None, tuple(spans))
+    years = cal.provisional_years_between(start + timedelta(days=1), day)
+    text = "；".join(parts) + f"；至{cn_date(day)}届满。" + _provisional_note(years)
+    return Deadline(r, start, day, r.source, counted, paused, text, day, None, None, tuple(spans),
+                    tuple(years))
 
 
 # --- status -----------------------------------------------------------------------------------

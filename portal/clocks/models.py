@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, func
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clocks.calendar import DayKind
@@ -48,3 +48,35 @@ class YearCompleteness(Base):
     marked_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     #: 确认时间
     marked_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class DueDates:
+    """Mixin: the due dates of a case, stored on its row so lists can sort and filter on them
+    (``portal.clocks.due``: :func:`~portal.clocks.due.store_due_dates` keeps them, the query
+    helpers there read them). Two periods at most run at once:
+
+    - the **office's** (经办机构的办理期限: e.g. 60 days to decide): a date moved earlier by a
+      calendar confirmation holds, and staff are alerted (``office_due_was``);
+    - the **applicant's** (申请人应遵守的期限: the filing window, 申请行政复议的期限): the
+      applicant relied on the date shown, so for the same rule and start event it never moves
+      earlier.
+
+    Each with whether it rests on a provisional calendar year (暂定) and the rule key of
+    config/policy/deadlines.toml. Appraisal and benefit claims reuse it by inheriting it."""
+
+    #: 经办机构办理期限届满日
+    office_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: 经办机构办理期限是否暂定（涉及放假安排尚未确认的年度）
+    office_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: 经办机构办理期限的规则（deadlines.toml 的 key）
+    office_due_rule: Mapped[str | None] = mapped_column(String(40))
+    #: 确认放假安排后办理期限提前时，原来的届满日（提醒经办人员；下次环节变化时清除）
+    office_due_was: Mapped[date | None] = mapped_column(Date)
+    #: 申请人期限届满日（如申请时限、申请行政复议期限）
+    applicant_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: 申请人期限是否暂定
+    applicant_due_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: 申请人期限的规则（deadlines.toml 的 key）
+    applicant_due_rule: Mapped[str | None] = mapped_column(String(40))
+    #: 申请人期限的起算事件日期
+    applicant_due_from: Mapped[date | None] = mapped_column(Date)

@@ -33,7 +33,7 @@ def _page(year: int, form: OverrideForm | None = None, year_form: YearCompleteFo
     context = {"overview": overview, "form": form,
                "year_form": year_form or YearCompleteForm(formdata=None, prefix="complete"),
                "confirm_form": ConfirmForm(), "this_year": local_today().year, "list_id": LIST_ID,
-               "notice": notice}
+               "notice": notice, "library_last_year": service.library_last_year()}
     if status == 200:
         return render_partial_or_page("clocks/holidays.html", "clocks/_year.html", LIST_ID, **context)
     return render_template("clocks/holidays.html", **context), status
@@ -85,7 +85,7 @@ def mark_year_complete(year: int):
     return handle_form(
         YearCompleteForm(prefix="complete"),
         lambda f: service.mark_year_complete(db_session(), g.actor, year, f.source.data),
-        done=lambda _: _back(year, f"已确认{year}年放假安排录入完整，该年度的工作日期限可以计算了。"),
+        done=lambda _: _back(year, f"已确认{year}年放假安排录入完整；涉及该年度的案件期限已重新计算，不再是暂定。"),
         again=lambda f, status: _page(year, year_form=f, status=status))
 
 
@@ -95,5 +95,5 @@ def unmark_year_complete(year: int):
     return handle_form(
         ConfirmForm(),
         lambda _: service.unmark_year_complete(db_session(), g.actor, year),
-        done=lambda _: _back(year, f"已撤销{year}年“全年安排已录入完整”的确认，该年度的工作日期限暂不能计算。"),
+        done=lambda _: _back(year, f"已撤销{year}年“全年安排已录入完整”的确认；涉及该年度的案件期限已重新计算，恢复为暂定。"),
         again=lambda f, _: back_with_errors(f, "clocks.holidays", year=year))

@@ -8,10 +8,17 @@ It also gives the two pure modules beside it: the working-day calendar
 calculator (:mod:`portal.clocks.deadlines`: :func:`deadline`, :func:`status`, :class:`Pause`, the
 rules of ``config/policy/deadlines.toml``). Other areas get the working-day calendar with
 :func:`work_calendar` and pass it on: ``clocks.deadline(..., calendar=clocks.work_calendar(sess))``.
+
+Due dates stored on cases (:mod:`portal.clocks.due`: the :class:`DueDates` mixin,
+:func:`store_due_dates`, :func:`overdue`, :func:`due_this_week`) follow every change of the
+calendar: an area registers its recompute function once (:func:`register_due_dates_recompute`,
+wired in ``portal._wire_areas`` — clocks never imports the areas), and every override entered or
+removed, and every year confirmed or unconfirmed, calls it in the same transaction, audited.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +34,9 @@ from portal.clocks.calendar import (
     WorkCalendar,
     is_working_day,
     library_covers,
+    library_last_year,
+    provisional_reason,
+    statutory_holidays,
 )
 from portal.clocks.deadlines import (
     ClockState,
@@ -34,6 +44,7 @@ from portal.clocks.deadlines import (
     CountingPolicy,
     Deadline,
     InvalidPause,
+    Party,
     Pause,
     PauseKind,
     Rule,
@@ -49,21 +60,32 @@ from portal.clocks.deadlines import (
     rules,
     status,
 )
-from portal.clocks.models import HolidayOverride, YearCompleteness
+from portal.clocks.due import (
+    DueChange,
+    due_this_week,
+    overdue,
+    store_due_dates,
+    week_end,
+)
+from portal.clocks.models import DueDates, HolidayOverride, YearCompleteness
 from portal.errors import NotFoundError, PermissionDenied, UserInputError
 from portal.localtime import local_today
 
 __all__ = [
     # the working-day calendar
     "LIBRARY_ONLY", "CalendarUnknown", "DayKind", "WorkCalendar", "is_working_day", "library_covers",
+    "library_last_year", "provisional_reason", "statutory_holidays",
     # the deadline calculator
-    "ClockState", "ClockStatus", "CountingPolicy", "Deadline", "InvalidPause", "Pause", "PauseKind", "Rule",
+    "ClockState", "ClockStatus", "CountingPolicy", "Deadline", "InvalidPause", "Party", "Pause", "PauseKind", "Rule",
     "RuleNotInForce", "Unit", "UnknownRule", "add_months", "counting_policy", "deadline", "rule",
     "rule_keys", "rules", "status", "statutory_period",
     # the holiday override table
     "FIRST_YEAR", "LAST_YEAR", "NAME_MAX", "SOURCE_MAX", "InvalidOverride", "YearOverview",
     "add_override", "list_overrides", "mark_year_complete", "remove_override", "unmark_year_complete",
-    "work_calendar", "year_overview",
+    "work_calendar", "year_overview", "missing_statutory_holidays",
+    # due dates stored on cases
+    "DueChange", "DueDates", "due_this_week", "overdue", "recompute_due_dates", "register_due_dates_recompute",
+    "store_due_dates", "week_end",
 ]
 
 #: years staff may maintain (the library starts in 2004)
@@ -79,6 +101,27 @@ def statutory_period(key: str, on: date | None = None) -> str:
     """The period of deadline rule ``key`` in force on ``on`` (default today), as pages and
     documents write it ("30日", "5个工作日"): from the policy data the clocks compute with."""
     return rule(key, on or local_today()).period_label
+
+
+#: ``recompute(sess, actor, reason) -> int``: an area brings its cases' stored due dates up to
+#: date with the current calendar and returns how many changed (registered by ``_wire_areas``)
+DueDatesRecompute = Callable[[Session, Actor, str], int]
+_RECOMPUTERS: list[DueDatesRecompute] = []
+
+
+def register_due_dates_recompute(recompute: DueDatesRecompute) -> None:
+    """Called once per area at start-up; idempotent (tests build many apps)."""
+    if recompute not in _RECOMPUTERS:
+        _RECOMPUTERS.append(recompute)
+
+
+def recompute_due_dates(sess: Session, actor: Actor, *, reason: str) -> int:
+    """Every registered area recomputes its stored due dates; audited with the count."""
+    sess.flush()
+    changed = sum(recompute(sess, actor, reason) for recompute in list(_RECOMPUTERS))
+    audit.record(sess, actor, "clocks.due_dates_recomputed", object_type="holiday_calendar",
+                 object_id=reason[:60], detail={"reason": reason, "changed": changed})
+    return changed
 
 
 def _require_provincial(actor: Actor) -> None:
@@ -119,12 +162,27 @@ def list_overrides(sess: Session, year: int) -> list[HolidayOverride]:
     ).scalars())
 
 
+def missing_statutory_holidays(overrides: list[HolidayOverride], year: int) -> list[tuple[date, str]]:
+    """The statutory holidays of ``year`` (rules in force) not entered as 放假: (date, name)."""
+    entered = {o.day for o in overrides if o.kind is DayKind.HOLIDAY}
+    return [(day, name) for day, name in statutory_holidays(year).items() if day not in entered]
+
+
 @dataclass(frozen=True)
 class YearOverview:
     year: int
     library_covers: bool  #: chinese_calendar has this year
     completeness: YearCompleteness | None  #: the province marked the year complete
     overrides: list[HolidayOverride]
+    #: the statutory holidays of the year under the rules in force (provisional calendar)
+    statutory: list[tuple[date, str]] = ()  # type: ignore[assignment]
+    #: those of them not yet entered as 放假
+    missing: list[tuple[date, str]] = ()  # type: ignore[assignment]
+
+    @property
+    def provisional(self) -> bool:
+        """Deadlines through this year are computed provisionally (暂定)."""
+        return not self.known and bool(self.statutory)
 
     @property
     def known(self) -> bool:
@@ -142,7 +200,11 @@ class YearOverview:
 def year_overview(sess: Session, year: int) -> YearOverview:
     _check_year(year)
     completeness = sess.execute(select(YearCompleteness).where(YearCompleteness.year == year)).scalar_one_or_none()
-    return YearOverview(year, library_covers(year), completeness, list_overrides(sess, year))
+    overrides = list_overrides(sess, year)
+    covered = library_covers(year)
+    statutory = [] if covered else list(statutory_holidays(year).items())
+    missing = [] if covered else missing_statutory_holidays(overrides, year)
+    return YearOverview(year, covered, completeness, overrides, statutory, missing)
 
 
 # --- changing ---------------------------------------------------------------------------------
@@ -169,6 +231,7 @@ def add_override(sess: Session, actor: Actor, day: date, kind: DayKind | str, na
     sess.flush()
     audit.record(sess, actor, "clocks.override_added", object_type="holiday_override",
                  object_id=override.id, detail={"day": day.isoformat(), "kind": kind.value, "name": name})
+    recompute_due_dates(sess, actor, reason=f"override_added:{day.isoformat()}")
     return override
 
 
@@ -182,6 +245,7 @@ def remove_override(sess: Session, actor: Actor, override_id: int) -> HolidayOve
                  detail={"day": override.day.isoformat(), "kind": override.kind.value, "name": override.name})
     sess.delete(override)
     sess.flush()
+    recompute_due_dates(sess, actor, reason=f"override_removed:{override.day.isoformat()}")
     return override
 
 
@@ -195,18 +259,24 @@ def mark_year_complete(sess: Session, actor: Actor, year: int, source: str) -> Y
         raise InvalidOverride(f"{year}年的放假安排已包含在系统日历数据中，无需确认；个别日期有误时请录入维护记录更正")
     if sess.execute(select(YearCompleteness).where(YearCompleteness.year == year)).scalar_one_or_none():
         raise InvalidOverride(f"{year}年已确认全年安排录入完整")
-    if not any(o.kind is DayKind.HOLIDAY for o in list_overrides(sess, year)):
+    overrides = list_overrides(sess, year)
+    if not any(o.kind is DayKind.HOLIDAY for o in overrides):
         raise InvalidOverride(f"{year}年还没有录入任何放假日期；请先按国务院办公厅的放假安排通知录入放假和调休上班日期")
+    missing = missing_statutory_holidays(overrides, year)
+    if missing:
+        listed = "、".join(f"{name} {day.isoformat()}" for day, name in missing)
+        raise InvalidOverride(f"{year}年的法定节假日尚未全部录入为放假，不能确认录入完整。缺少：{listed}")
     mark = YearCompleteness(year=year, source=source, marked_by=actor.account_id)
     sess.add(mark)
     sess.flush()
     audit.record(sess, actor, "clocks.year_marked_complete", object_type="holiday_year", object_id=year,
                  detail={"year": year})
+    recompute_due_dates(sess, actor, reason=f"year_confirmed:{year}")
     return mark
 
 
 def unmark_year_complete(sess: Session, actor: Actor, year: int) -> None:
-    """Withdraw the mark: the year is unknown again until it is re-confirmed."""
+    """Withdraw the mark: the year is provisional again until it is re-confirmed."""
     _require_provincial(actor)
     mark = sess.execute(select(YearCompleteness).where(YearCompleteness.year == year)).scalar_one_or_none()
     if mark is None:
@@ -215,3 +285,4 @@ def unmark_year_complete(sess: Session, actor: Actor, year: int) -> None:
     sess.flush()
     audit.record(sess, actor, "clocks.year_unmarked", object_type="holiday_year", object_id=year,
                  detail={"year": year})
+    recompute_due_dates(sess, actor, reason=f"year_unconfirmed:{year}")

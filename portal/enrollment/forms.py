@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import IntegerField, StringField, TextAreaField
@@ -40,12 +42,21 @@ class SubmitForm(FlaskForm):
     """Only the CSRF token: the button that sends the enrollment for review."""
 
 
+def band_choices() -> list[tuple[str, str]]:
+    """The rate bands (费率浮动档次) of the rate_bands figure in force, e.g. ("1.2", "120%")."""
+    from portal.localtime import local_today
+    from portal.policy.figures import figure
+    from portal.web.filters import percent
+
+    bands = sorted({Decimal(b) for per_class in figure("rate_bands", local_today()).value.values() for b in per_class})
+    return [(str(b), percent(b) + ("（基准）" if b == 1 else "")) for b in bands]
+
+
 class ApproveForm(FlaskForm):
     risk_class = ChoiceField("行业风险类别", validators=[DataRequired("请选择行业风险类别")],
                              choices=options([("", "请选择")] + [(str(k), v) for k, v in CLASS_NAMES.items()]))
     band = ChoiceField("费率浮动档次", validators=[DataRequired("请选择费率浮动档次")],
-                       choices=options([("0.5", "50%"), ("0.8", "80%"), ("1.0", "100%（基准）"), ("1.2", "120%"),
-                                        ("1.5", "150%")]), default="1.0")
+                       choices=lambda: options(band_choices()), default="1.0")
     effective_date = LocalDateField("参保生效日期", validators=[InputRequired("请填写参保生效日期")])
 
 

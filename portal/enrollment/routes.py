@@ -27,6 +27,7 @@ from portal.errors import DomainError, InvalidFields, NotFoundError
 from portal.extensions import db_session
 from portal.localtime import local_today
 from portal.policy.figures import figure
+from portal.policy.retirement import rule_summary as retirement_rule
 from portal.regions import city_name, province
 from portal.web.forms import back_with_errors, handle_form, see_other
 from portal.web.rendering import render_partial_or_page
@@ -65,7 +66,7 @@ def save_unit():
             county_code=f.county_code.data, industry_code=f.industry_code.data,
             contact_name=f.contact_name.data, contact_phone=f.contact_phone.data),
         done=lambda _: see_other("enrollment.unit", flash_message="参保登记信息已保存。请核对后点击“提交审核”。"),
-        again=_unit_form_page)
+        again=_unit_form_page, check_all=True)
 
 
 @bp.post("/unit/submit")
@@ -107,7 +108,8 @@ def _review_page(unit_id: int, status: int = 200, *, approve_form=None, return_f
         approve_form = ApproveForm(data={"risk_class": str(view.rate.risk_class) if view.rate and view.rate.risk_class else "",
                                          "band": "1.0", "effective_date": local_today()})
     return render_template("enrollment/review.html", view=view, approve_form=approve_form,
-                           return_form=return_form or ReturnForm(), class_names=enrollment.CLASS_NAMES), status
+                           return_form=return_form or ReturnForm(), class_names=enrollment.CLASS_NAMES,
+                           industry_sources=enrollment.industry_sources()), status
 
 
 @bp.get("/review/<int:unit_id>")
@@ -122,7 +124,7 @@ def _decide(unit_id: int, form, decide, message: str):
     shown_as = "approve_form" if isinstance(form, ApproveForm) else "return_form"
     return handle_form(form, decide,
                        done=lambda _: see_other("enrollment.review_unit", flash_message=message, unit_id=unit_id),
-                       again=lambda f, status: _review_page(unit_id, status, **{shown_as: f}))
+                       again=lambda f, status: _review_page(unit_id, status, **{shown_as: f}), check_all=True)
 
 
 @bp.post("/review/<int:unit_id>/approve")
@@ -180,7 +182,7 @@ def _new_member_page(form, status: int = 200):
     return render_template("enrollment/new_member.html", form=form, unit=unit, bounds=enrollment.wage_bounds(today),
                            groups=figure("single_insurance_groups", today),
                            age_cap=figure("single_insurance_age_cap", today),
-                           retirement=figure("statutory_retirement_age", today)), status
+                           retirement=retirement_rule(today)), status
 
 
 @bp.get("/members/new")
@@ -199,7 +201,7 @@ def add_member():
             db_session(), g.actor, name=f.name.data, id_number=f.id_number.data, phone=f.phone.data,
             wage_base=f.wage_base.data, start_date=f.start_date.data, insurance_type=f.insurance_type.data),
         done=lambda added: _to_members(f"已增加参保人员 {form.name.data}。", warning=added[1]),
-        again=_new_member_page)
+        again=_new_member_page, check_all=True)
 
 
 def _member_page(member_id: int, status: int = 200, *, wage_form=None, remove_form=None):
@@ -235,14 +237,10 @@ def remove_member(member_id: int):
 
 # --- bulk import ------------------------------------------------------------------------------------
 
-#: errors shown on the page at most (the count says how many in all)
-MAX_ERRORS_SHOWN = 200
-
-
 def _import_page(form, status: int = 200, rejected: enrollment.ImportRejected | None = None):
     enrollment.approved_own_unit(db_session(), g.actor)
     return render_template("enrollment/import.html", form=form, rejected=rejected,
-                           max_errors=MAX_ERRORS_SHOWN, max_rows=enrollment.MAX_ROWS,
+                           max_rows=enrollment.MAX_ROWS,
                            max_mb=enrollment.MAX_BYTES // (1024 * 1024), headers=enrollment.HEADERS), status
 
 

@@ -7,7 +7,8 @@ and those later releases bring (plain text, never links to pages that do not exi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from portal.auth.roles import Role
 
@@ -65,8 +66,8 @@ OFFERS = {
              "申请工伤认定或查看已提交的申请：办理环节、办理机构、法定期限和决定文书。本人受伤或近亲属代为申请（含职工死亡）。",
              also=(("recognition.index", "我的工伤认定"),)),
         Card("收件箱", "inbox.index", "查看工伤认定等事项的通知、补正材料要求和决定文书；需要您处理的消息排在最前面。"),
-        Card("我的参保项目", "projects.my_cover",
-             "在建筑工地干活的，查看自己是否已登记在项目实名制花名册、从哪天起受工伤保险保障。"),
+        Card("我的参保情况", "projects.my_cover",
+             "查看单位是否已为您参加工伤保险；在建筑工地干活的，查看自己是否已登记在项目实名制花名册。都显示从哪天起受保障。"),
         Card("个人信息", "accounts.profile", "查看您登记的身份证号码、手机号码（部分隐藏显示），设置工伤保险待遇发放账户。"),
         Card("待遇测算", "benefits.estimate_page",
              "估算可以享受的一次性伤残补助金、伤残津贴、生活护理费等待遇和计算过程；已有工伤认定案件的，可以从案件填入日期。"),
@@ -74,7 +75,7 @@ OFFERS = {
     )),
     Role.EMPLOYER: Offer("现在可以办理", (
         Card("申请工伤认定", "recognition.new_case",
-             "为本单位受伤职工申请工伤认定（事故发生或职业病诊断之日起30日内），查看本单位职工工伤认定案件的办理进度和认定决定书。",
+             "为本单位受伤职工申请工伤认定（事故发生或职业病诊断之日起{period:employer_filing}内），查看本单位职工工伤认定案件的办理进度和认定决定书。",
              also=(("recognition.index", "我的工伤认定"),)),
         Card("收件箱", "inbox.index", "查看本单位职工工伤认定等事项的通知、补正材料要求和决定文书；需要单位处理的消息排在最前面。"),
         Card("单位参保登记", "enrollment.unit",
@@ -85,7 +86,7 @@ OFFERS = {
              "施工总承包单位为工程建设项目登记参保、缴纳项目工伤保险费（先参保、后开工），登记开工、竣工，管理实名制花名册，下载工地公示牌。"),
         Card("缴费单", "payments.bills", "查看工伤保险费缴费单和缴费状态，通过税务部门社会保险费征收平台缴费，查询缴费结果。"),
         Card("办事指南", "public.search", "单位参保登记、按项目参保、工伤认定申请等事项的申请材料、办理时限和法律依据。"),
-    ), note="用人单位应当自职工事故伤害发生之日或者被诊断、鉴定为职业病之日起30日内提出工伤认定申请（《工伤保险条例》第十七条）。"),
+    ), note="用人单位应当自职工事故伤害发生之日或者被诊断、鉴定为职业病之日起{period:employer_filing}内提出工伤认定申请（《工伤保险条例》第十七条）。"),
     Role.CLERK: Offer("现在可以办理", (
         Card("单位参保登记审核", "enrollment.clerk_inbox",
              "本市用人单位提交的参保登记：按状态、县（区）、单位名称筛选，审核通过（确认行业风险类别和费率档次）或退回补正；查看参保人员及需复核的单险种人员。"),
@@ -121,9 +122,24 @@ def home_endpoint(role: Role) -> str:
     return HOME_ENDPOINTS[role]
 
 
+#: "{period:<deadline rule>}" in a card's text: the period in force, from the deadline rules
+_PERIOD = re.compile(r"\{period:(\w+)\}")
+
+
+def _periods(text: str | None) -> str | None:
+    from portal.clocks import service as clocks
+
+    return _PERIOD.sub(lambda m: clocks.statutory_period(m.group(1)), text) if text else text
+
+
 def offer(role: Role) -> Offer | None:
-    """What ``role`` can use now; None when nothing is open to it yet."""
-    return OFFERS.get(role)
+    """What ``role`` can use now; None when nothing is open to it yet. Periods in the texts are
+    written as ``{period:<rule>}`` and filled from the deadline rules in force today."""
+    found = OFFERS.get(role)
+    if found is None:
+        return None
+    cards = tuple(replace(c, text=_periods(c.text)) for c in found.cards)
+    return replace(found, cards=cards, note=_periods(found.note))
 
 
 def upcoming(role: Role) -> tuple[str, ...]:

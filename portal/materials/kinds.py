@@ -1,15 +1,16 @@
-"""Kinds of material (材料种类), read from ``config/policy/material_kinds.toml``."""
+"""Kinds of material (材料种类), read from ``config/policy/material_kinds.toml`` (or the province's copy)."""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-from portal.config import CONFIG_DIR
+from portal.config import config_file
 from portal.errors import UserInputError
 
-KINDS_FILE = CONFIG_DIR / "policy" / "material_kinds.toml"
+KINDS_FILE = "policy/material_kinds.toml"
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,14 @@ PARTIES = frozenset({"applicant", "worker", "employer", "office"})
 ALWAYS_VISIBLE_TO = frozenset({"applicant", "office"})
 
 
-@lru_cache(maxsize=1)
 def material_kinds() -> tuple[MaterialKind, ...]:
     """Every configured kind, in the file's order."""
-    with KINDS_FILE.open("rb") as fh:
+    return _kinds(config_file(KINDS_FILE))
+
+
+@lru_cache(maxsize=4)
+def _kinds(path: Path) -> tuple[MaterialKind, ...]:
+    with path.open("rb") as fh:
         data = tomllib.load(fh)
     kinds = tuple(MaterialKind(code=k["code"], label=k["label"], medical=bool(k["medical"]),
                                reusable=bool(k.get("reusable", False)),
@@ -46,9 +51,9 @@ def material_kinds() -> tuple[MaterialKind, ...]:
                   for k in data["kind"])
     codes = [k.code for k in kinds]
     if len(set(codes)) != len(codes):
-        raise ValueError(f"{KINDS_FILE.name}: duplicate kind codes")
+        raise ValueError("material_kinds.toml: duplicate kind codes")
     if any(len(code) > 40 for code in codes):
-        raise ValueError(f"{KINDS_FILE.name}: kind codes are at most 40 characters")
+        raise ValueError("material_kinds.toml: kind codes are at most 40 characters")
     return kinds
 
 
@@ -57,16 +62,16 @@ def _visible_to(entry: dict) -> frozenset[str]:
     medical kind never lists the employer."""
     code, parties = entry.get("code"), entry.get("visible_to")
     if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
-        raise ValueError(f"{KINDS_FILE.name}: kind {code!r} needs visible_to, a list of parties")
+        raise ValueError(f"material_kinds.toml: kind {code!r} needs visible_to, a list of parties")
     found = frozenset(parties)
     if found - PARTIES:
-        raise ValueError(f"{KINDS_FILE.name}: kind {code!r} names unknown parties {sorted(found - PARTIES)}")
+        raise ValueError(f"material_kinds.toml: kind {code!r} names unknown parties {sorted(found - PARTIES)}")
     if ALWAYS_VISIBLE_TO - found:
-        raise ValueError(f"{KINDS_FILE.name}: kind {code!r}: the applicant and the office always see a case's files")
+        raise ValueError(f"material_kinds.toml: kind {code!r}: the applicant and the office always see a case's files")
     if entry.get("medical") and "employer" in found:
-        raise ValueError(f"{KINDS_FILE.name}: kind {code!r} is medical: employers never see it")
+        raise ValueError(f"material_kinds.toml: kind {code!r} is medical: employers never see it")
     if not str(entry.get("visible_basis", "")).strip():
-        raise ValueError(f"{KINDS_FILE.name}: kind {code!r} needs visible_basis (why these parties)")
+        raise ValueError(f"material_kinds.toml: kind {code!r} needs visible_basis (why these parties)")
     return found
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import signal
 import threading
 from pathlib import Path
 from typing import Any, Mapping
@@ -17,11 +16,15 @@ from flask.cli import AppGroup, with_appcontext
 
 from portal.cli_support import (
     ConfigRefused,
+    binding,
     build_app,
+    check_ports,
     database,
     format_table,
     redact_url,
     settings,
+    stop_signals,
+    wait_for,
 )
 from portal.config import PROJECT_ROOT, load_settings
 
@@ -79,25 +82,27 @@ def _sandbox_client(settings, portal_url: str) -> dict:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
               help="后台任务线程数 / job consumer threads")
 @click.option("--no-browser-hint", is_flag=True, help="不提示在浏览器中打开 / no 'open in browser' hint")
+@click.option("--empty", is_flag=True,
+              help="不载入示例案件，从空库开始（仍载入工作人员授权）/ no sample cases, start empty")
 def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: Path | None, workers: int,
-         no_browser_hint: bool) -> None:
+         no_browser_hint: bool, empty: bool) -> None:
     """演示环境：门户 + 统一身份认证沙箱 + 后台任务，一条命令启动 (all-in-one demo, loopback only).
 
-    Safe to re-run: migrations and demo data are idempotent. Data lives in the instance directory
+    Safe to re-run: migrations and demo data are idempotent. The first run on an empty instance
+    loads sample units, projects and recognition cases (portal/demo_data.py) unless --empty;
+    an instance that already holds any is left as it is. Data lives in the instance directory
     (embedded SQLite), never in PORTAL_DATABASE_URL.
     """
-    from werkzeug.serving import make_server
-
     from adapters.gov_platform.sandbox import create_sandbox_app
-    from adapters.sandbox_server import serve_in_thread, stop_server
     from portal import migrate
-    from portal.demo import load_staff_register
-    from portal.tasks import queue
+    from portal.demo import load_staff_register, sandbox_accounts_file
 
     if port == sandbox_port:
         raise click.BadParameter("门户与沙箱不能使用同一端口", param_hint="--sandbox-port")
     if tax_port in (port, sandbox_port):
         raise click.BadParameter("征收平台沙箱不能与门户或登录沙箱使用同一端口", param_hint="--tax-port")
+    # before migrating and loading anything: a busy port is said at once, in one line
+    check_ports(host, {"--port": port, "--sandbox-port": sandbox_port, "--tax-port": tax_port})
     instance = (instance_dir or DEFAULT_INSTANCE).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     portal_url = f"http://{host}:{port}"
@@ -111,6 +116,7 @@ def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: P
         "oidc_redirect_uri": f"{portal_url}/auth/callback",
         "tax_platform_url": f"http://{host}:{tax_port}",
         "gov_platform_url": issuer,  # 一网通办 is served by the same sandbox process
+        "files_dir": str(instance / "files"),  # uploads and issued documents stay with this instance
         # the audit checkpoints belong with this instance's database
         "audit_checkpoint_sink": f"file:{instance / 'audit-checkpoints.jsonl'}",
     }
@@ -125,47 +131,55 @@ def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: P
     migrate.upgrade(demo_settings.database_url)
     with demo_database.write_transaction() as sess:
         staff_count = load_staff_register(sess)
+    samples = None if empty else _load_sample_data(app, portal_url)
 
     sandbox_app = create_sandbox_app(issuer=issuer, clients=[_sandbox_client(demo_settings, portal_url)],
-                                     key_dir=instance / "sandbox-keys",
+                                     key_dir=instance / "sandbox-keys", accounts_file=sandbox_accounts_file(),
                                      service_item_apps=_service_item_apps(demo_settings),
                                      service_items_file=instance / "gov-platform-items.json")
-    try:
+    with stop_signals() as stop:
+        _run_demo(app, host, port, sandbox_port, tax_port, sandbox_app, demo_settings, demo_database, portal_url,
+                  stop=stop, workers=workers,
+                  banner=lambda: _print_demo_banner(portal_url, issuer, instance, staff_count, workers, no_browser_hint,
+                                                    tax_url=demo_settings.tax_platform_url, samples=samples,
+                                                    empty=empty))
+
+
+def _run_demo(app: Flask, host: str, port: int, sandbox_port: int, tax_port: int, sandbox_app, demo_settings,
+              demo_database, portal_url: str, *, stop: threading.Event, workers: int, banner) -> None:
+    """Start the sandboxes, the jobs and the portal; wait for ``stop``; stop them all."""
+    from werkzeug.serving import make_server
+
+    from adapters.sandbox_server import serve_in_thread, stop_server
+    from portal.tasks import queue
+
+    with binding(sandbox_port, "--sandbox-port"):
         sandbox_server, sandbox_thread = serve_in_thread(sandbox_app, host, sandbox_port)
-    except OSError as exc:
-        raise click.ClickException(
-            f"沙箱端口 {sandbox_port} 无法使用（{exc.strerror}），请用 --sandbox-port 换一个") from exc
     try:
-        tax_server, tax_thread = serve_in_thread(_tax_sandbox_app(demo_settings, host, tax_port, portal_url),
-                                                 host, tax_port)
-    except OSError as exc:
+        with binding(tax_port, "--tax-port"):
+            tax_server, tax_thread = serve_in_thread(_tax_sandbox_app(demo_settings, host, tax_port, portal_url),
+                                                     host, tax_port)
+    except click.ClickException:
         stop_server(sandbox_server, sandbox_thread)
-        raise click.ClickException(
-            f"征收平台沙箱端口 {tax_port} 无法使用（{exc.strerror}），请用 --tax-port 换一个") from exc
+        raise
     try:
-        portal_server = make_server(host, port, app, threaded=True)
-    except OSError as exc:
+        with binding(port, "--port"):
+            portal_server = make_server(host, port, app, threaded=True)
+    except click.ClickException:
         stop_server(sandbox_server, sandbox_thread)
         stop_server(tax_server, tax_thread)
-        raise click.ClickException(f"门户端口 {port} 无法使用（{exc.strerror}），请用 --port 换一个") from exc
+        raise
 
     consumer = queue.start_consumer(workers=workers)
     portal_thread = threading.Thread(target=portal_server.serve_forever, kwargs={"poll_interval": 0.2},
                                      name="portal-http", daemon=True)
     portal_thread.start()
 
-    # Ctrl-C (also when started in the background, where SIGINT may be ignored) and SIGTERM end
-    # the demo; once stopping, the previous handlers are back, so a second Ctrl-C forces it.
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    _print_demo_banner(portal_url, issuer, instance, staff_count, workers, no_browser_hint,
-                       tax_url=demo_settings.tax_platform_url)
+    banner()
     try:
-        while not stop.wait(0.5):
-            pass
+        # Ctrl-C or SIGTERM (`kill PID`) stops the portal, the jobs and both sandboxes
+        wait_for(stop)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         click.echo("\n正在停止 / stopping …")
         portal_server.shutdown()
         portal_thread.join(10)
@@ -177,8 +191,26 @@ def demo(port: int, sandbox_port: int, tax_port: int, host: str, instance_dir: P
         click.echo("已停止 / stopped.")
 
 
+def _load_sample_data(app: Flask, portal_url: str) -> list[str] | None:
+    """The sample cases (portal/demo_data.py), once: lines for the banner, or None when the
+    instance already held business data. A failure leaves the instance empty and says why."""
+    from portal.demo_data import load_sample_data
+    from portal.errors import DomainError
+
+    app_settings = app.config["PORTAL_SETTINGS"]
+    click.echo("示例数据 / sample data …（首次载入约需 20–30 秒 / the first load takes 20–30 s）")
+    try:
+        with app.app_context(), app.extensions["portal.database"].write_transaction() as sess:
+            summary = load_sample_data(sess, files_dir=Path(app_settings.files_dir), portal_url=portal_url)
+    except DomainError as exc:
+        click.echo(f"示例数据未能载入（{exc.message}），演示环境从空库开始 / sample data not loaded", err=True)
+        return []
+    return summary.lines() if summary else None
+
+
 def _print_demo_banner(portal_url: str, issuer: str, instance: Path, staff_count: int, workers: int,
-                       no_browser_hint: bool, tax_url: str = "") -> None:
+                       no_browser_hint: bool, tax_url: str = "", samples: list[str] | None = None,
+                       empty: bool = False) -> None:
     from portal.demo import demo_accounts_rows
 
     echo = click.echo
@@ -192,13 +224,22 @@ def _print_demo_banner(portal_url: str, issuer: str, instance: Path, staff_count
         echo(f"  社保费征收平台沙箱 Tax payment sandbox: {tax_url}/")
     echo(f"  数据目录 Data:                       {instance}（SQLite；已载入 {staff_count} 条工作人员授权）")
     echo(f"  后台任务 Jobs:                       进程内 {workers} 个线程 / in-process, {workers} threads")
+    if empty:
+        echo("  示例数据 Sample data:                未载入（--empty）/ none, started empty")
+    elif samples is None:
+        echo("  示例数据 Sample data:                沿用已有数据 / kept what the instance holds")
+    elif samples:
+        echo("  示例数据 Sample data:                已载入 / loaded: " + "；".join(samples))
+    else:
+        echo("  示例数据 Sample data:                未能载入（原因见上）/ not loaded (see above)")
     echo("")
     echo("演示账号（密码均为 demo）/ Demo accounts (password: demo):")
     echo(format_table(("用户名 username", "类型 type", "姓名 name", "角色 role"), demo_accounts_rows()))
     echo("")
     if not no_browser_hint:
         echo(f"请在浏览器中打开 / Open in your browser: {portal_url}/")
-    echo("按 Ctrl-C 停止 / Press Ctrl-C to stop.")
+    echo("导览见 README.md 开头 / tour: the top of README.md")
+    echo("按 Ctrl-C 停止（或 kill 本进程）；门户、后台任务和两个沙箱一起停止 / Ctrl-C stops everything.")
 
 
 # --- portal serve -----------------------------------------------------------------------------
@@ -273,7 +314,8 @@ def _run_gunicorn(app: Flask, options: Mapping[str, Any]) -> None:
 
 
 @click.command("sandbox")
-@click.option("--port", default=5100, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=5100, show_default=True, type=click.IntRange(1, 65535),
+              help="统一身份认证沙箱（含一网通办）端口 / unified-login sandbox port")
 @click.option("--portal-url", default="http://127.0.0.1:5000", show_default=True,
               help="门户地址（用于登录回调）/ the portal's base URL (login callback)")
 @click.option("--tax-port", default=5200, show_default=True, type=click.IntRange(1, 65535),
@@ -281,45 +323,57 @@ def _run_gunicorn(app: Flask, options: Mapping[str, Any]) -> None:
 @click.option("--instance", "instance_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help=f"签名密钥所在目录的上级 / keeps sandbox-keys/ here (default {DEFAULT_INSTANCE})")
 def sandbox(port: int, portal_url: str, tax_port: int, instance_dir: Path | None) -> None:
-    """仅启动沙箱对端（统一身份认证 OIDC，社保费征收平台）/ the sandbox peers alone, foreground."""
-    from werkzeug.serving import make_server
+    """仅启动沙箱对端（统一身份认证 OIDC，社保费征收平台）/ the sandbox peers alone, foreground.
 
+    Ctrl-C or SIGTERM stops both."""
     from adapters.gov_platform.sandbox import create_sandbox_app
     from adapters.sandbox_server import serve_in_thread, stop_server
+    from portal.demo import sandbox_accounts_file
     from portal.logging_setup import configure_logging
 
     env_settings = load_settings()
     if env_settings.is_production:
         raise ConfigRefused("沙箱仅用于开发和测试，生产环境 (PORTAL_ENV=production) 不能启动")
     configure_logging(env_settings.log_format, env_settings.log_level)
+    if port == tax_port:
+        raise click.BadParameter("征收平台沙箱不能与登录沙箱使用同一端口", param_hint="--tax-port")
+    check_ports("127.0.0.1", {"--port": port, "--tax-port": tax_port})
     issuer = f"http://127.0.0.1:{port}"
     instance = (instance_dir or DEFAULT_INSTANCE).resolve()
     app = create_sandbox_app(issuer=issuer, clients=[_sandbox_client(env_settings, portal_url)],
-                             key_dir=instance / "sandbox-keys",
+                             key_dir=instance / "sandbox-keys", accounts_file=sandbox_accounts_file(),
                              service_item_apps=_service_item_apps(env_settings),
                              service_items_file=instance / "gov-platform-items.json")
-    try:
-        server = make_server("127.0.0.1", port, app, threaded=True)
-    except OSError as exc:
-        raise click.ClickException(f"端口 {port} 无法使用（{exc.strerror}）") from exc
-    try:
-        tax_server, tax_thread = serve_in_thread(_tax_sandbox_app(env_settings, "127.0.0.1", tax_port, portal_url),
-                                                 "127.0.0.1", tax_port)
-    except OSError as exc:
-        server.server_close()
-        raise click.ClickException(f"端口 {tax_port} 无法使用（{exc.strerror}）") from exc
+    with stop_signals() as stop:  # a signal during start-up stops cleanly too
+        with binding(port, "--port"):
+            server, thread = serve_in_thread(app, "127.0.0.1", port)
+        try:
+            with binding(tax_port, "--tax-port"):
+                tax_server, tax_thread = serve_in_thread(
+                    _tax_sandbox_app(env_settings, "127.0.0.1", tax_port, portal_url), "127.0.0.1", tax_port)
+        except click.ClickException:
+            stop_server(server, thread)
+            raise
+        _serve_sandboxes(env_settings, issuer, port, tax_port, portal_url, stop,
+                         ((server, thread), (tax_server, tax_thread)))
+
+
+def _serve_sandboxes(env_settings, issuer: str, port: int, tax_port: int, portal_url: str,
+                     stop: threading.Event, servers) -> None:
+    from adapters.sandbox_server import stop_server
+
     click.echo(f"统一身份认证沙箱 / sandbox OIDC provider: {issuer}/ "
                f"(client {env_settings.oidc_client_id} → {portal_url.rstrip('/')}/auth/callback)")
     click.echo(f"社保费征收平台沙箱 / tax payment sandbox: http://127.0.0.1:{tax_port}/ "
                f"(callback → {portal_url.rstrip('/')}/api/payments/tax-callback)")
-    click.echo("按 Ctrl-C 停止 / Press Ctrl-C to stop.")
+    click.echo("按 Ctrl-C 停止（或 kill 本进程）/ Press Ctrl-C to stop.")
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        wait_for(stop)
     finally:
-        server.server_close()
-        stop_server(tax_server, tax_thread)
+        click.echo("正在停止 / stopping …")
+        for server, thread in servers:
+            stop_server(server, thread)
+        click.echo("已停止 / stopped.")
 
 
 # --- portal worker ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ applicant's inbox, in the transaction that marks the message delivered (once: th
 deduplicates by ``evaluation:<item_no>``).
 
 Stage codes: ``adapters.gov_platform.service_items.Stage`` (re-exported as :data:`STAGES`);
-service item codes: ``SERVICE_ITEM_CODES`` there.
+service item codes: the province's, ``config/regions.toml`` ``[province.platform_items]``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from adapters.gov_platform.client import ServiceItemsClient, local_iso
 from adapters.gov_platform.service_items import (
-    SERVICE_ITEM_CODES,
     STAGE_LABELS,
     ApplicantKind,
     ServiceItem,
@@ -31,12 +30,14 @@ from adapters.gov_platform.service_items import (
 )
 from portal.outbox import service as outbox
 from portal.outbox.models import OutboxMessage
+from portal.regions import province
 
 TOPIC_ITEM = "gov.item"  #: 办件登记 (register or update)
 TOPIC_EVENT = "gov.item.event"  #: 办件环节
 STAGES: tuple[str, ...] = tuple(Stage)
-__all__ = ["SERVICE_ITEM_CODES", "STAGES", "STAGE_LABELS", "ServiceItem", "Stage", "TOPIC_EVENT", "TOPIC_ITEM",
-           "client_from_settings", "handlers_for", "item_key", "report_item", "report_stage"]
+__all__ = ["STAGES", "STAGE_LABELS", "ServiceItem", "Stage", "TOPIC_EVENT", "TOPIC_ITEM",
+           "client_from_settings", "handlers_for", "is_registered", "item_key", "report_item", "report_move",
+           "report_stage"]
 
 
 def item_key(item_no: str) -> str:
@@ -109,6 +110,27 @@ def report_stage(sess: Session, *, item_no: str, stage: str, stage_label: str, o
         registered = registration.data
         payload["notify"] = {**registered["recipient"], "item_name": registered["item"]["item_name"]}
     return outbox.enqueue(sess, topic=TOPIC_EVENT, aggregate=item_no, key=event_key, payload=payload)
+
+
+def is_registered(sess: Session, item_no: str) -> bool:
+    """Whether :func:`report_item` was called for ``item_no`` (in this or an earlier transaction)."""
+    return sess.scalar(select(OutboxMessage.id).where(OutboxMessage.key == item_key(item_no))) is not None
+
+
+def report_move(sess: Session, *, service_item: ServiceItem, item_no: str, stage: str, occurred_at: datetime,
+                event_key: str, stage_label: str = "", detail: str = "", completed: bool = False,
+                result: str | None = None, register: dict[str, Any] | None = None) -> OutboxMessage | None:
+    """One step of an area's case as a 办件, for an area whose state machine reports its moves:
+    ``register`` (the :func:`report_item` arguments other than the item's code and name, which
+    ``service_item`` gives) registers the item first, on its submission; a later step of an item
+    that was never registered (sent in before reporting began) is not reported (None)."""
+    if register is not None:
+        code, name = province().platform_item(ServiceItem(service_item).value)  # the province's 事项编码
+        report_item(sess, item_no=item_no, item_code=code, item_name=name, **register)
+    elif not is_registered(sess, item_no):
+        return None
+    return report_stage(sess, item_no=item_no, stage=stage, stage_label=stage_label, occurred_at=occurred_at,
+                        detail=detail, completed=completed, result=result, event_key=event_key)
 
 
 # --- delivery -----------------------------------------------------------------------------------

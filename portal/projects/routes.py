@@ -70,12 +70,12 @@ def create():
         ProjectForm(),
         lambda f: projects.enroll_project(
             db_session(), g.actor, name=f.name.data, county_code=f.county_code.data,
-            permit_number=f.permit_number.data, contract_price=f.contract_price.amount,
-            installation_cost=f.installation_cost.amount, planned_start=f.planned_start.data,
+            permit_number=f.permit_number.data, contract_price=getattr(f.contract_price, "amount", None),
+            installation_cost=getattr(f.installation_cost, "amount", None), planned_start=f.planned_start.data,
             planned_end=f.planned_end.data),
         done=lambda project: see_other("projects.show", project_id=project.id,
                                        flash_message=f"项目已登记（项目编号 {project.code}）。请核对应缴保费后提交。"),
-        again=_new_page)
+        again=_new_page, check_all=True)
 
 
 # --- one project --------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def add_worker(project_id: int):
             "projects.roster_page", project_id=project_id,
             flash_message=f"已登记 {entry.name} 进场，自 {to_local(entry.cover_from):%Y年%m月%d日} 起受本项目工伤保险保障。"),
         again=lambda f, status: _render_roster(project_id, status, worker_form=f, roster_error=_refusal(f)),
-        field_for=lambda exc: exc.field if isinstance(exc, projects.RosterRejected) else None)
+        field_for=lambda exc: exc.field if isinstance(exc, projects.RosterRejected) else None, check_all=True)
 
 
 @bp.post("/<int:project_id>/roster/import")
@@ -287,7 +287,7 @@ def roster_template(fmt: str):
 @bp.get("/my-cover")
 @requires(Role.WORKER)
 def my_cover():
-    return render_template("projects/my_cover.html", lines=projects.my_cover(db_session(), g.actor))
+    return render_template("projects/my_cover.html", cover=projects.worker_cover(db_session(), g.actor))
 
 
 # --- staff ---------------------------------------------------------------------------------------------

@@ -1,4 +1,11 @@
-"""办事指南 (service catalogue): the public service items, loaded from ``config/service_catalogue.toml``.
+"""办事指南 (service catalogue): the public service items, loaded from ``service_catalogue.toml`` of
+the province's configuration (``portal.config.config_file``).
+
+Each item says who applies, what to bring, how long it takes, where (办理地点: a place, and for
+items handled by the city the offices of every city, :mod:`portal.public.contacts`), what it costs
+(收费), the steps (流程), the blank forms to download (``[[forms]]``, rendered as PDFs) and whether
+it can be done online in this portal (``online``: the page that starts it) or how to do it
+offline (``offline``).
 
 Plain Python, no Flask. The file is validated as a whole when it is loaded, and every problem is
 reported at once, so a broken catalogue stops the portal at start-up rather than on a visitor's
@@ -17,9 +24,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from portal.config import CONFIG_DIR
+from portal.config import config_file
 
-CATALOGUE_FILE = CONFIG_DIR / "service_catalogue.toml"
+CATALOGUE_FILE = "service_catalogue.toml"
 
 #: lower-case words joined by single hyphens, e.g. "unit-enrollment"
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -27,13 +34,16 @@ CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_CODES = frozenset({"search"})
 CONFIDENCE_LEVELS = ("C", "U")
 #: sections of an item that may be flagged 待核实
-SECTIONS = ("applicants", "materials", "time_limit", "legal_basis", "outcome", "notes")
+SECTIONS = ("applicants", "materials", "time_limit", "legal_basis", "outcome", "notes", "place", "steps")
 
 _REQUIRED_ITEM_KEYS = ("code", "name", "applicants", "materials", "time_limit", "legal_basis",
-                       "outcome", "confidence", "notes")
-_OPTIONAL_ITEM_KEYS = ("ref", "unconfirmed")
-_TOP_KEYS = ("source", "general", "items")
+                       "outcome", "confidence", "notes", "place", "fee", "steps", "offline")
+_OPTIONAL_ITEM_KEYS = ("ref", "unconfirmed", "city_offices", "forms", "online", "online_note")
+_TOP_KEYS = ("source", "general", "items", "forms")
 _GENERAL_KEYS = ("text", "confidence")
+_FORM_KEYS = ("code", "title", "basis", "template")
+#: an endpoint of this portal, e.g. "recognition.index"
+ENDPOINT_PATTERN = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 
 class CatalogueError(ValueError):
@@ -58,6 +68,16 @@ class GeneralNote:
 
 
 @dataclass(frozen=True)
+class BlankForm:
+    """A form the law prescribes for an item (e.g. 工伤认定申请表), offered as a blank PDF."""
+
+    code: str  #: kebab-case, in the URL /services/<item>/forms/<code>.pdf
+    title: str  #: 工伤认定申请表
+    basis: str  #: where the law prescribes it
+    template: str  #: the PDF's template under templates/
+
+
+@dataclass(frozen=True)
 class ServiceItem:
     """One service item (办事事项) as the public sees it."""
 
@@ -72,6 +92,14 @@ class ServiceItem:
     notes: str  #: 说明
     unconfirmed: frozenset[str] = frozenset()  #: sections holding unconfirmed facts
     ref: str = ""  #: where the content comes from in domain.md (maintainers only)
+    place: str = ""  #: 办理地点
+    fee: str = ""  #: 收费
+    steps: tuple[str, ...] = ()  #: 办理流程
+    offline: str = ""  #: how to do it at the counter (线下办理)
+    city_offices: bool = False  #: handled by the city: list every city's office and number
+    forms: tuple[BlankForm, ...] = ()  #: 表格下载
+    online: str = ""  #: the portal page that starts it online (an endpoint), "" if not online
+    online_note: str = ""  #: who may do it online, e.g. "用人单位使用法人账号登录后办理"
 
     @property
     def is_unconfirmed(self) -> bool:
@@ -90,9 +118,15 @@ class Catalogue:
     source: str
     general: tuple[GeneralNote, ...]
     items: tuple[ServiceItem, ...]
+    forms: tuple[BlankForm, ...] = ()
 
     def get(self, code: str) -> ServiceItem | None:
         return next((item for item in self.items if item.code == code), None)
+
+    def form(self, item_code: str, form_code: str) -> BlankForm | None:
+        """A blank form offered by an item (None when that item does not offer it)."""
+        item = self.get(item_code)
+        return next((f for f in item.forms if f.code == form_code), None) if item else None
 
     def search(self, query: str | None) -> tuple[ServiceItem, ...]:
         """Items whose name, applicants or materials contain every word of ``query``.
@@ -110,8 +144,9 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
+def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and validate the catalogue; raise :class:`CatalogueError` listing every problem."""
+    path = path or config_file(CATALOGUE_FILE)
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -146,6 +181,8 @@ def parse_catalogue(data: dict[str, Any], path: Path | None = None) -> Catalogue
             problems.append(f"{where}: confidence 应为 C 或 U / must be C or U")
         general.append(GeneralNote(str(entry.get("text", "")).strip(), entry.get("confidence", "U")))
 
+    forms = _parse_forms(data.get("forms", []), problems)
+
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
         problems.append("缺少服务事项 [[items]] / no [[items]]")
@@ -158,7 +195,7 @@ def parse_catalogue(data: dict[str, Any], path: Path | None = None) -> Catalogue
             problems.append(f"第{n}项: 应为表 / must be a table")
             continue
         item_problems: list[str] = []
-        item = _parse_item(entry, item_problems)
+        item = _parse_item(entry, item_problems, forms)
         label = f"第{n}项（{entry.get('code', '?')}）"
         problems.extend(f"{label}: {p}" for p in item_problems)
         if item is None:
@@ -173,10 +210,36 @@ def parse_catalogue(data: dict[str, Any], path: Path | None = None) -> Catalogue
 
     if problems:
         raise CatalogueError(problems, path)
-    return Catalogue(source=source.strip(), general=tuple(general), items=tuple(items))
+    return Catalogue(source=source.strip(), general=tuple(general), items=tuple(items),
+                     forms=tuple(forms.values()))
 
 
-def _parse_item(entry: dict[str, Any], problems: list[str]) -> ServiceItem | None:
+def _parse_forms(raw: Any, problems: list[str]) -> dict[str, BlankForm]:
+    forms: dict[str, BlankForm] = {}
+    if not isinstance(raw, list):
+        problems.append("forms 应为表数组 / forms must be an array of tables")
+        return forms
+    for n, entry in enumerate(raw, start=1):
+        where = f"forms 第{n}条"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: 应为表 / must be a table")
+            continue
+        for key in sorted(set(entry) - set(_FORM_KEYS)):
+            problems.append(f"{where}: 未知字段 / unknown key: {key}")
+        missing = [key for key in _FORM_KEYS if not _nonempty_str(entry.get(key))]
+        if missing:
+            problems.append(f"{where}: 缺少 / missing {', '.join(missing)}")
+            continue
+        if not CODE_PATTERN.match(entry["code"]):
+            problems.append(f"{where}: code 应为小写短横线格式 / code must be kebab-case")
+        elif entry["code"] in forms:
+            problems.append(f"{where}: 编码重复 / duplicate code")
+        forms[entry["code"]] = BlankForm(entry["code"], entry["title"].strip(), entry["basis"].strip(),
+                                         entry["template"].strip())
+    return forms
+
+
+def _parse_item(entry: dict[str, Any], problems: list[str], forms: dict[str, BlankForm]) -> ServiceItem | None:
     for key in sorted(set(entry) - set(_REQUIRED_ITEM_KEYS) - set(_OPTIONAL_ITEM_KEYS)):
         problems.append(f"未知字段 / unknown key: {key}")
     for key in _REQUIRED_ITEM_KEYS:
@@ -190,12 +253,12 @@ def _parse_item(entry: dict[str, Any], problems: list[str]) -> ServiceItem | Non
         problems.append("code 应为小写短横线格式，如 unit-enrollment / code must be kebab-case")
     elif code in RESERVED_CODES:
         problems.append(f"code 不能使用保留字 {code} / reserved code")
-    for key in ("name", "applicants", "time_limit", "outcome"):
+    for key in ("name", "applicants", "time_limit", "outcome", "place", "fee", "offline"):
         if not _nonempty_str(entry[key]):
             problems.append(f"{key} 不能为空 / must be a non-empty string")
     if not isinstance(entry["notes"], str):
         problems.append("notes 应为字符串 / notes must be a string")
-    for key in ("materials", "legal_basis"):
+    for key in ("materials", "legal_basis", "steps"):
         value = entry[key]
         if not isinstance(value, list) or not value or not all(_nonempty_str(v) for v in value):
             problems.append(f"{key} 应为非空字符串列表 / must be a non-empty list of strings")
@@ -220,6 +283,21 @@ def _parse_item(entry: dict[str, Any], problems: list[str]) -> ServiceItem | Non
     ref = entry.get("ref", "")
     if not isinstance(ref, str):
         problems.append("ref 应为字符串 / ref must be a string")
+    if not isinstance(entry.get("city_offices", False), bool):
+        problems.append("city_offices 应为 true 或 false / city_offices must be a boolean")
+    form_codes = entry.get("forms", [])
+    if not isinstance(form_codes, list) or not all(isinstance(c, str) for c in form_codes):
+        problems.append("forms 应为表格编码列表 / forms must be a list of form codes")
+        form_codes = []
+    unknown_forms = [c for c in form_codes if c not in forms]
+    if unknown_forms:
+        problems.append(f"forms 含未定义的表格 / undefined forms: {', '.join(unknown_forms)}")
+    online = entry.get("online", "")
+    if not isinstance(online, str) or (online and not ENDPOINT_PATTERN.match(online)):
+        problems.append("online 应为本门户的页面（如 recognition.index） / online must be an endpoint")
+    online_note = entry.get("online_note", "")
+    if not isinstance(online_note, str) or (online_note and not online):
+        problems.append("online_note 只用于可以在线办理的事项 / online_note needs online")
     if problems:
         return None
     return ServiceItem(
@@ -227,7 +305,10 @@ def _parse_item(entry: dict[str, Any], problems: list[str]) -> ServiceItem | Non
         materials=tuple(m.strip() for m in entry["materials"]), time_limit=entry["time_limit"].strip(),
         legal_basis=tuple(c.strip() for c in entry["legal_basis"]), outcome=entry["outcome"].strip(),
         confidence=confidence, notes=entry["notes"].strip(), unconfirmed=frozenset(unconfirmed),
-        ref=ref.strip(),
+        ref=ref.strip(), place=entry["place"].strip(), fee=entry["fee"].strip(),
+        steps=tuple(step.strip() for step in entry["steps"]), offline=entry["offline"].strip(),
+        city_offices=bool(entry.get("city_offices", False)), forms=tuple(forms[c] for c in form_codes),
+        online=online, online_note=online_note.strip(),
     )
 
 
@@ -235,7 +316,11 @@ def _nonempty_str(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _cached(path: str) -> Catalogue:
+    return load_catalogue(Path(path))
+
+
 def catalogue() -> Catalogue:
-    """The deployed catalogue, read once per process (the file is read-only at runtime)."""
-    return load_catalogue()
+    """The deployed catalogue of the province in use, read once per file (read-only at runtime)."""
+    return _cached(str(config_file(CATALOGUE_FILE)))

@@ -1,18 +1,37 @@
-"""Public pages: the portal's home, the service catalogue (办事指南) and its look-up, and the
-large-text preference (适老化大字模式). No sign-in needed; nothing here reads personal data.
+"""Public pages: the portal's home, the service catalogue (办事指南) and its look-up, the blank forms
+of its items (PDF), the contact page (咨询电话, 办理地点), and the large-text preference (适老化大字
+模式). No sign-in needed; nothing here reads personal data.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import validate_csrf
+from werkzeug.routing import BuildError
 from wtforms.validators import ValidationError
 
 from portal.auth.access import public
+from portal.documents import html_to_pdf
 from portal.extensions import csrf, limiter, settings
 from portal.public import service
 from portal.web.errors import error_response
 from portal.web.hooks import LARGE_TEXT_COOKIE
+from portal.web.limits import (
+    document_cache,
+    document_key,
+    public_pdf_limit,
+    template_fingerprint,
+)
 from portal.web.rendering import render_partial_or_page
 from portal.web.urls import safe_next
 
@@ -27,8 +46,38 @@ _CSRF_MESSAGE = "页面已过期或表单校验失败，请刷新页面后重新
 
 @bp.record_once
 def _check_catalogue(_state) -> None:
-    """Load and validate the catalogue when the app is built: a broken file stops start-up."""
+    """Load and validate the catalogue and the contacts when the app is built: a broken file
+    stops start-up."""
     service.catalogue()
+    service.contacts(_state.app.config["PORTAL_SETTINGS"].contact_hotline)
+
+
+@bp.app_template_global("contact")
+def contact() -> service.Contacts:
+    """The hotline and the city offices (footer, error pages, service guide, /contact)."""
+    values = settings()
+    return service.contacts(values.contact_hotline, values.contact_hotline_name)
+
+
+@bp.app_template_global("service_link")
+def service_link(code: str) -> tuple[str, str] | None:
+    """(name, URL) of a catalogue item: where it starts online here, else its service guide;
+    None when the catalogue has no such item."""
+    item = service.catalogue().get(code)
+    if item is None:
+        return None
+    return item.name, online_url(item) or url_for("public.service", code=code)
+
+
+@bp.app_template_global("online_url")
+def online_url(item: service.ServiceItem) -> str | None:
+    """Where an item starts online in this portal; None when it is not online here."""
+    if not item.online:
+        return None
+    try:
+        return url_for(item.online)
+    except BuildError:
+        return None
 
 
 @bp.get("/")
@@ -58,6 +107,38 @@ def show_service(code: str):
     if item is None:
         abort(404)
     return render_template("public/service.html", catalogue=catalogue, item=item)
+
+
+@bp.get("/services/<code>/forms/<form_code>.pdf", endpoint="blank_form")
+@public
+@public_pdf_limit
+def blank_form(code: str, form_code: str):
+    """A blank form of an item (e.g. 工伤认定申请表) as a PDF to print and fill in by hand. The same
+    for everyone: rendered once per template version and kept in the document cache."""
+    catalogue = service.catalogue()
+    form = catalogue.form(code, form_code)
+    if form is None:
+        abort(404)
+    item = catalogue.get(code)
+
+    def render() -> bytes:
+        return html_to_pdf(render_template(form.template, form=form, item=item))
+
+    key = document_key("public.blank_form", code, form_code,
+                       template_fingerprint(current_app.jinja_env, form.template), contact())
+    pdf = document_cache("public.blank_forms").get_or_render(key, render)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    download = "attachment" if request.args.get("download") == "1" else "inline"
+    response.headers["Content-Disposition"] = f'{download}; filename="{form_code}.pdf"'
+    return response
+
+
+@bp.get("/contact", endpoint="contact")
+@public
+def show_contact():
+    """联系我们: the hotline and, per city, where to apply in person."""
+    return render_template("public/contact.html")
 
 
 @bp.post("/preferences/text-size")

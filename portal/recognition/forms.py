@@ -22,6 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.clocks import service as clocks
 from portal.recognition import service
 from portal.recognition.models import CaseStatus, EventKind, Outcome
 from portal.regions import province
@@ -116,7 +117,8 @@ class QueueFilterForm(FlaskForm):
     status = ChoiceField("办理状态", choices=options(STATUS_CHOICES), default=service.STATUS_OPEN)
     clock = ChoiceField("法定期限", choices=options(CLOCK_CHOICES), default="")
     q = StringField("受理编号", filters=[strip], validators=[Optional(), Length(max=32, message="受理编号不能超过32个字符")])
-    city_code = ChoiceField("地市", choices=options([("", "全省")] + [(c.code, c.name) for c in province().cities]), default="")
+    city_code = ChoiceField("地市", choices=lambda: options([("", "全省")] + [(c.code, c.name) for c in province().cities]),
+                            default="")
     page = IntegerField("页码", validators=[Optional(), NumberRange(min=1, max=10_000, message="页码不正确")])
 
 
@@ -132,8 +134,10 @@ class SupplementForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
-    simplified = ChoiceRadio("是否适用简易程序", choices=options([("no", "否，自受理之日起60日内作出决定"),
-                                                           ("yes", "是，事实清楚、权利义务明确，15日内作出决定")]),
+    simplified = ChoiceRadio("是否适用简易程序", choices=lambda: options([
+                                 ("no", f"否，自受理之日起{clocks.statutory_period('recognition_decision')}内作出决定"),
+                                 ("yes", "是，事实清楚、权利义务明确，"
+                                         f"{clocks.statutory_period('recognition_decision_simple')}内作出决定")]),
                              default="no")
     simplified_reason = TextAreaField("适用简易程序的理由", filters=[strip],
                                       validators=[Length(max=service.REASON_MAX,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Person
 from portal.choices import LabelledEnum
+from portal.clocks.models import DueDates
 from portal.db import Base, enum_column, utcnow
 from portal.security.fields import EncryptedText
 
@@ -89,9 +90,12 @@ class PauseKind(LabelledEnum):
     SUSPENSION = "suspension", "中止"  #: 中止（待司法机关或有关行政主管部门结论）
 
 
-class RecognitionCase(Base):
+class RecognitionCase(DueDates, Base):
     """One application for work-injury recognition (工伤认定申请), filed with the recognition
-    office of the city where the employer is located (《工伤保险条例》第十七条第三款)."""
+    office of the city where the employer is located (《工伤保险条例》第十七条第三款).
+
+    Its running due dates (the office's and the applicant's, indexed) come from
+    :class:`portal.clocks.models.DueDates`, kept by ``service.clock.refresh_due_dates``."""
 
     __tablename__ = "recognition_case"
 

@@ -48,12 +48,17 @@ def add_errors(form, errors: dict[str, str]) -> None:
 def handle_form(form, run: Callable[[Any], Any], *, done: Callable[[Any], Any],
                 again: Callable[[Any, int], Any],
                 field_for: Callable[[DomainError], str | None] | None = None,
-                validate: bool = True) -> Any:
+                validate: bool = True, check_all: bool = False) -> Any:
     """Validate ``form``, ``run`` one service call, and answer with ``done`` or ``again``.
 
     ``validate=False`` skips the form's own validation (the caller validated already, e.g. a
-    task-list step that reads several forms)."""
+    task-list step that reads several forms). ``check_all=True``: when the form's own checks fail
+    (a date that is not a date, no choice made), the service's checks still run on the rest, so
+    the person sees every field's message in one round, not one more after each fix; whatever
+    that run wrote is rolled back."""
     if validate and not form.validate_on_submit():
+        if check_all and "csrf_token" not in form.errors:
+            _add_service_errors(form, run)
         unit_of_work.abandon()
         return again(form, INVALID)
     try:
@@ -70,6 +75,17 @@ def handle_form(form, run: Callable[[Any], Any], *, done: Callable[[Any], Any],
         add_errors(form, {name or "form_errors": exc.message})
         return again(form, exc.status)
     return done(result)
+
+
+def _add_service_errors(form, run: Callable[[Any], Any]) -> None:
+    """The service's field messages for the fields the form's own checks left without one."""
+    try:
+        run(form)
+    except InvalidFields as exc:
+        add_errors(form, {name: message for name, message in exc.errors.items()
+                          if not getattr(getattr(form, name, None), "errors", None)})
+    except DomainError:
+        pass  # not a field problem: it shows once the fields are right
 
 
 def see_other(endpoint: str, *, flash_message: str | None = None, category: str = "success",

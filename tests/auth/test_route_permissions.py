@@ -26,6 +26,8 @@ EXPECTED = {
     "static": PUBLIC,
     "public.home": PUBLIC,
     "public.service": PUBLIC,
+    "public.blank_form": PUBLIC,
+    "public.contact": PUBLIC,
     "public.search": PUBLIC,
     "public.set_text_size": PUBLIC,
     "auth.login": PUBLIC,

@@ -42,7 +42,7 @@ def test_death_case_prints_every_item_with_the_contract_fields():
     why = items[1]["explanation"]
     assert "51,821" in why["formula"] and why["legal_basis"].startswith("《工伤保险条例》第三十九条")
     income = [f for f in why["figures"] if f["key"] == "benefits.national_urban_income"][0]
-    assert income["valid_from"] == "2024-01-01" and income["confidence"] == "U(sec)" and income["unconfirmed"]
+    assert income["valid_from"] == "2023-01-01" and income["confidence"] == "U(sec)" and income["unconfirmed"]
 
 
 def test_numbers_as_json_numbers_are_exact():
@@ -66,13 +66,68 @@ def test_bad_input_exits_2_with_the_page_messages():
 def test_not_json_and_uncovered_dates():
     result = invoke("{date: 1}")
     assert result.exit_code == 2 and "不是有效的 JSON" in result.stderr
+    result = invoke({"date": "2010-06-01", "outcome": "disability", "grade": 3, "own_monthly_wage": "6000"})
+    assert result.exit_code == 2 and "city（所在市）" in result.stderr
+
+
+def test_missing_figure_is_a_hint_and_the_estimate_is_provisional():
     result = invoke({"date": "2025-06-01", "outcome": "disability", "grade": 3, "own_monthly_wage": "6000"})
-    assert result.exit_code == 2 and "average_monthly_wage" in result.stderr and "2024年" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert "提示：average_monthly_wage（上年度职工月平均工资）：2024年" in result.stderr
+    out = json.loads(result.stdout)
+    assert out["items"][0]["amount"] == "138000.00"  # 23 × 6,000: within the bounds, final
+    assert "average_monthly_wage" in {n["field"] for n in out["field_notes"]}
 
 
-def test_unknown_field_is_a_warning_only():
-    result = invoke({**EXAMPLE_5, "region": "340100"})
-    assert result.exit_code == 0 and "region" in result.stderr
+def test_unknown_field_is_refused_by_name():
+    result = invoke({**EXAMPLE_5, "region": "340100", "years_to_retirment": 3})
+    assert result.exit_code == 2
+    errors = json.loads(result.stdout)["errors"]
+    assert {e["field"] for e in errors} == {"region", "years_to_retirment"}
+    assert "不认识的字段 region" in result.stderr and "不认识的字段 years_to_retirment" in result.stderr
+    assert "birth_date" in result.stderr  # the message lists the fields that may be given
+    result = invoke({**EXAMPLE_5, "dependants": [{"relation": "spouse", "alive": True}]})
+    assert result.exit_code == 2 and "第1位供养亲属：不认识的字段 alive" in result.stderr
+
+
+LEAVING_7 = {"date": "2025-03-10", "outcome": "disability", "grade": 7, "own_monthly_wage": "6000",
+             "average_monthly_wage": "8000", "ends_employment": True, "leaving_date": "2026-06-30"}
+
+
+def test_birth_date_and_sex_instead_of_years_to_retirement():
+    # man born 1968-05-20: 60y11m under the 2025 reform, reached 2029-04-20; 2y9m after leaving: 70 %
+    result = invoke({**LEAVING_7, "birth_date": "1968-05-20", "sex": "male"})
+    assert result.exit_code == 0, result.output
+    items = {i["code"]: i for i in json.loads(result.stdout)["items"]}
+    subsidy = items["one_off_employment_subsidy"]
+    assert subsidy["amount"] == "112000.00"  # 20 × 8,000 × 70 %
+    used = [i for i in subsidy["explanation"]["inputs"] if i["name"] == "birth_date"][0]
+    assert "法定退休年龄60周岁11个月，2029年4月20日达到" in used["value"]
+    rule = [f for f in subsidy["explanation"]["figures"] if f["key"] == "statutory_retirement_age"][0]
+    assert rule["valid_from"] == "2025-01-01" and "渐进式延迟法定退休年龄" in rule["source"]
+    # a woman of the 50 category born 1976-03-01: 50y8m, reached 2026-11-01 (4 months after leaving)
+    result = invoke({**LEAVING_7, "birth_date": "1976-03-01", "sex": "female", "original_retirement_age": 50})
+    assert result.exit_code == 0, result.output
+    amounts = {i["code"]: i["amount"] for i in json.loads(result.stdout)["items"]}
+    assert amounts["one_off_employment_subsidy"] == "48000.00"  # under one year: 30 %
+
+
+def test_years_and_birth_date_together_are_refused():
+    result = invoke({**LEAVING_7, "birth_date": "1968-05-20", "sex": "male", "years_to_retirement": "3"})
+    assert result.exit_code == 2
+    assert "years_to_retirement（距法定退休年龄的年数）：距法定退休年龄的年数与出生日期、性别只填一种" in result.stderr
+
+
+def test_category_for_a_man_or_another_value_is_refused():
+    result = invoke({**LEAVING_7, "birth_date": "1968-05-20", "sex": "male", "original_retirement_age": 55})
+    assert result.exit_code == 2
+    assert "original_retirement_age（原法定退休年龄（女职工））：原法定退休年龄（50或55周岁）只适用于女职工" in result.stderr
+    result = invoke({**LEAVING_7, "birth_date": "1976-03-01", "sex": "female", "original_retirement_age": 60})
+    assert result.exit_code == 2 and "原法定退休年龄只能是50周岁或55周岁" in result.stderr
+    result = invoke({**LEAVING_7, "birth_date": "1976-03-01", "sex": "female"})
+    assert result.exit_code == 2 and "女职工请选择原法定退休年龄" in result.stderr
+    result = invoke({**LEAVING_7, "birth_date": "1976-03-01", "sex": "woman", "original_retirement_age": 50})
+    assert result.exit_code == 2 and "sex（性别）：性别只能是 male（男）或 female（女）" in result.stderr
 
 
 def test_registered_under_the_portal_command():

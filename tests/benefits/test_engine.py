@@ -22,7 +22,7 @@ def run(**fields):
     data = {"date": "2024-05-10", "outcome": "disability", "own_monthly_wage": "6000", "average_monthly_wage": "8000"}
     data.update(fields)
     data = {k: v for k, v in data.items() if v is not None}
-    return estimate(parse_facts(data, today=TODAY))
+    return estimate(parse_facts(data, today=TODAY), as_of=TODAY)
 
 
 def table(result):
@@ -134,6 +134,47 @@ def test_retired_worker_gets_neither_leaving_subsidy():
     assert any("退休" in n for n in result.notes)
 
 
+# leaving on 2024-05-10 (the injury date, no leaving date typed): the reduction follows the time
+# left to the statutory retirement age computed from the birth date (2025 gradual reform)
+@pytest.mark.parametrize("birth,sex,original,amount,retires", [
+    ("1980-01-01", "male", None, "160000.00", "2043年1月1日"),         # 63: far away, in full
+    ("1966-06-10", "male", None, "112000.00", "2026年11月10日"),      # 60y5m: 2y6m left -> 70 %
+    ("1970-05-11", "female", 55, "96000.00", "2025年7月11日"),       # 55y2m: 1y2m left -> 60 %
+    ("1974-05-10", "female", 50, None, "2024年5月10日"),             # 50 on the day: reached
+    ("1969-05-11", "female", 55, "48000.00", "2024年5月11日"),      # old rule, one day left: 30 %
+])
+def test_employment_subsidy_reduced_by_the_retirement_age_from_the_birth_date(birth, sex, original, amount, retires):
+    result = run(grade=7, ends_employment=True, birth_date=birth, sex=sex, original_retirement_age=original)
+    items = {i.code: i for i in result.items}
+    if amount is None:
+        assert [i.code for i in result.items] == ["one_off_disability_subsidy"]
+        assert any(f"{retires}达到" in n and "不享受" in n for n in result.notes), result.notes
+        return
+    subsidy = items["one_off_employment_subsidy"]
+    assert str(subsidy.amount) == amount
+    used = {i.name: i for i in subsidy.explanation.inputs}["birth_date"]
+    assert f"{retires}达到" in used.value and "出生日期" in used.source
+    assert "statutory_retirement_age" in {f.figure.key for f in subsidy.explanation.figures}
+
+
+def test_birth_date_and_typed_years_agree_at_the_five_year_boundaries():
+    # leaving 2026-06-30; man born 1968-05-20 retires 2029-04-20 (60y11m): 2 years 9 months left
+    by_birth = run(grade=7, ends_employment=True, date="2025-03-10", leaving_date="2026-06-30",
+                   birth_date="1968-05-20", sex="male")
+    by_years = run(grade=7, ends_employment=True, date="2025-03-10", leaving_date="2026-06-30",
+                   years_to_retirement="2.75")
+    assert [str(i.amount) for i in by_birth.items] == [str(i.amount) for i in by_years.items]
+    # exactly five years before retirement: not "under five", so paid in full; one day less: 90 %
+    retired = run(grade=7, ends_employment=True, date="2025-01-01", birth_date="1970-01-01", sex="female",
+                  original_retirement_age=50)  # old rule: 50 on 2020-01-01, so neither subsidy
+    assert [i.code for i in retired.items] == ["one_off_disability_subsidy"]
+    # (man born 1968-06: 60y11m, so born 1968-06-10 retires 2029-05-10)
+    five = run(grade=7, ends_employment=True, date="2024-05-10", birth_date="1968-06-10", sex="male")
+    assert str({i.code: i for i in five.items}["one_off_employment_subsidy"].amount) == "160000.00"
+    under = run(grade=7, ends_employment=True, date="2024-05-10", birth_date="1968-06-09", sex="male")
+    assert str({i.code: i for i in under.items}["one_off_employment_subsidy"].amount) == "144000.00"
+
+
 def test_leaving_subsidies_use_the_leaving_date_average_wage():
     # injured in February 2024, left in October 2024: A of the leaving date (configured 8,640.67)
     items = {i.code: i for i in estimate(parse_facts(
@@ -220,26 +261,27 @@ def gap(**fields):
 
 
 def test_configured_average_wage_boundaries():
-    assert "average_monthly_wage" in gap(date="2023-12-31", grade=5, average_monthly_wage=None)
-    assert run(date="2024-01-01", grade=5, average_monthly_wage=None).items
-    assert run(date="2024-12-31", grade=5, average_monthly_wage=None).items
-    message = gap(date="2025-01-01", grade=5, average_monthly_wage=None)["average_monthly_wage"][0]
-    assert "2024年" in message and "请在“上年度职工月平均工资”中填写" in message
+    assert "city" in gap(date="2023-12-31", grade=5, average_monthly_wage=None)
+    assert not run(date="2024-01-01", grade=5, average_monthly_wage=None).provisional
+    assert not run(date="2024-12-31", grade=5, average_monthly_wage=None).provisional
+    result = run(date="2025-01-01", grade=5, average_monthly_wage=None, own_monthly_wage="3000")
+    assert result.provisional and result.base == Decimal("8640.67")
+    message = result.by_field()["average_monthly_wage"][0]
+    assert "2024年" in message and "暂按2023年" in message
 
 
-def test_death_before_the_income_data_is_refused():
-    errors = gap(outcome="death", date="2021-12-31", grade=None)
-    assert "date" in errors and "2022年1月1日" in errors["date"][0]
+def test_before_the_2011_revision_the_2004_text_applies():
+    result = run(date="2010-12-31", grade=3)
+    assert [(i.code, str(i.amount)) for i in result.items] == [
+        ("one_off_disability_subsidy", "120000.00"), ("disability_allowance", "4800.00")]  # 20 × 6,000; 80 %
+    assert "国务院令第375号" in result.items[0].explanation.basis
 
 
-def test_before_the_2011_revision_is_refused():
-    errors = gap(date="2010-12-31", grade=3)
-    assert "2011年1月1日" in errors["date"][0]
-
-
-def test_gap_is_a_policy_gap():
+def test_gap_is_a_policy_gap_only_when_nothing_can_be_computed():
     with pytest.raises(PolicyGap):
-        run(date="2025-01-01", grade=5, average_monthly_wage=None)
+        run(date="2015-01-01", grade=5, average_monthly_wage=None)
+    assert run(date="2015-01-01", grade=5, average_monthly_wage=None, paid_leave_days="30").items[0].code == \
+        "paid_leave_wages"
 
 
 def test_largest_remainder_splits_exactly():

@@ -65,6 +65,47 @@ def test_field_messages(changes, field, fragment):
     assert any(fragment in m for m in found[field]), found[field]
 
 
+LEAVING = {"grade": 7, "ends_employment": True}
+
+
+@pytest.mark.parametrize("changes,field,fragment", [
+    ({**LEAVING, "birth_date": "1970-05-20", "sex": "male", "years_to_retirement": "3"},
+     "years_to_retirement", "只填一种"),
+    ({**LEAVING, "birth_date": "1970-05-20", "sex": "male", "original_retirement_age": 55},
+     "original_retirement_age", "只适用于女职工"),
+    ({**LEAVING, "birth_date": "1970-05-20", "sex": "male", "original_retirement_age": 60},
+     "original_retirement_age", "只能是50周岁或55周岁"),
+    ({**LEAVING, "birth_date": "1975-05-20", "sex": "female"}, "original_retirement_age", "请选择原法定退休年龄"),
+    ({**LEAVING, "birth_date": "1975-05-20", "sex": "female", "original_retirement_age": "52"},
+     "original_retirement_age", "只能是50周岁或55周岁"),
+    ({**LEAVING, "birth_date": "1975-05-20", "sex": "female", "original_retirement_age": "五十"},
+     "original_retirement_age", "应为整数"),
+    ({**LEAVING, "birth_date": "1975-05-20", "sex": "F", "original_retirement_age": 50}, "sex", "male（男）或 female"),
+    ({**LEAVING, "birth_date": "1975-05-20"}, "sex", "请选择性别"),
+    ({**LEAVING, "sex": "male"}, "birth_date", "请填写出生日期"),
+    ({**LEAVING, "birth_date": "20/05/1975", "sex": "male"}, "birth_date", "格式不正确"),
+    ({**LEAVING, "birth_date": "2010-01-01", "sex": "male"}, "birth_date", "未满16周岁"),
+    ({**LEAVING, "birth_date": "1900-01-01", "sex": "male"}, "birth_date", "没有适用的法定退休年龄规定"),
+    ({"grade": 7, "birth_date": "1970-05-20", "sex": "male"}, "birth_date", "只在解除或终止劳动关系时"),
+    ({"oops": 1}, "oops", "不认识的字段 oops"),
+    ({"outcome": "death", "grade": ..., "dependants": [{"relation": "child", "age": 3}]}, "dependants.0",
+     "不认识的字段 age"),
+])
+def test_retirement_and_unknown_field_messages(changes, field, fragment):
+    found = errors(**changes)
+    assert field in found, found
+    assert any(fragment in m for m in found[field]), found[field]
+
+
+def test_birth_date_sex_and_category_are_kept():
+    facts = parse_facts({**GOOD, **LEAVING, "birth_date": "1975-05-20", "sex": "female",
+                         "original_retirement_age": "55"}, today=TODAY)
+    assert (facts.birth_date, facts.sex, facts.original_retirement_age) == (date(1975, 5, 20), "female", 55)
+    assert facts.years_to_retirement is None
+    assert parse_facts({**GOOD, **LEAVING, "birth_date": "1975-05-20", "sex": "male", "original_retirement_age": "",
+                        "years_to_retirement": ""}, today=TODAY).sex == "male"
+
+
 def test_all_errors_at_once():
     found = errors(grade=12, own_monthly_wage="-1", date="2030-01-01")
     assert set(found) == {"grade", "own_monthly_wage", "date"}

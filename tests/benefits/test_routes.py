@@ -30,6 +30,13 @@ def url(params: dict, path: str = "/benefits/estimate") -> str:
     return f"{path}?{urlencode(params)}"
 
 
+def note(html: str, name: str) -> str:
+    """The hint in a field's slot: a figure missing or provisional, the estimate still shown."""
+    found = re.search(rf'<p class="field__hint field__note" id="err-{re.escape(name)}"([^>]*)>(.*?)</p>', html, re.DOTALL)
+    assert found, name
+    return found.group(2)
+
+
 def slot(html: str, name: str) -> str:
     """The messages in a field's error slot; the slot must be shown (not ``hidden``)."""
     found = re.search(rf'<p class="field__error" id="err-{re.escape(name)}"([^>]*)>(.*?)</p>', html, re.DOTALL)
@@ -57,9 +64,9 @@ def test_page_shows_items_totals_explanations_factors_and_estimate_label(client)
     assert "Vary" in response.headers and "HX-Request" in response.headers["Vary"]
 
 
-def test_configured_average_wage_shows_the_unconfirmed_badge(client):
+def test_configured_average_wage_names_its_year_and_series(client):
     html = client.get(url({**GRADE_4, "average_monthly_wage": ""})).get_data(as_text=True)
-    assert "badge--unconfirmed" in html and "8,640.67" in html and "U(none)" in html
+    assert "8,640.67" in html and "2023年全省城镇非私营单位就业人员平均工资" in html
 
 
 def test_death_page_lists_each_dependant(client):
@@ -104,10 +111,42 @@ def test_dependant_error_lands_on_its_row(client):
     assert "亲属关系只能是" in slot(response.get_data(as_text=True), "dependants-2")
 
 
-def test_uncovered_date_is_a_field_message_not_a_500(client):
+def test_a_2025_injury_without_a_typed_wage_is_estimated_with_the_figure_named_at_its_field(client):
     response = client.get(url({**GRADE_4, "date": "2025-03-01", "average_monthly_wage": ""}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "114,075.57" in html
+    hint = note(html, "average_monthly_wage")
+    assert "2024年全省城镇非私营单位就业人员平均工资" in hint and "暂按2023年" in hint
+    assert "经办机构重新核定，差额补发" in html  # the one plain sentence
+    assert "2,592.20" in html  # care allowance 30 % × 8,640.67, provisional
+
+
+def test_missing_city_figure_is_named_at_the_field_and_the_rest_is_computed(client):
+    params = {**DEATH, "date": "2021-06-01", "average_monthly_wage": ""}
+    response = client.get(url(params))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "876,680.00" in html  # 20 × 43,834 (2020)
+    assert "请选择受伤时用人单位所在的市" in note(html, "city")
+    assert "丧葬补助金" not in html.split('id="estimate-results"')[1].split("</table>")[0]
+
+
+def test_city_gives_the_base_before_provincial_pooling_and_the_minimum_wage(client):
+    params = {**GRADE_4, "date": "2023-06-01", "average_monthly_wage": "", "city": "340100", "care_level": ""}
+    html = client.get(url(params)).get_data(as_text=True)
+    assert "9,334.92" in html  # 112,019 ÷ 12, 合肥 2022
+    assert "合肥市区第1档" in html
+
+
+def test_nothing_computable_is_a_field_message_not_a_500(client):
+    response = client.get(url({**GRADE_4, "date": "2010-03-01", "average_monthly_wage": ""}))
     assert response.status_code == 422
-    assert "尚未公布或尚未核实" in slot(response.get_data(as_text=True), "average_monthly_wage")
+    assert "所在的市" in slot(response.get_data(as_text=True), "city")
+
+
+def test_review_appraisal_fields(client):
+    params = {**GRADE_4, "review_grade": "2", "review_date": "2026-03-15"}
+    html = client.get(url(params)).get_data(as_text=True)
+    assert "2026年4月1日起按二级计发" in html and "114,075.57" in html
 
 
 def test_pdf_has_cjk_fonts_and_the_amounts(client):
@@ -129,7 +168,7 @@ def test_pdf_of_bad_input_is_the_page_with_messages(client):
 def test_tables_show_every_version_with_source_and_confidence(client, login_as):
     login_as(client, "provincial")
     html = client.get("/benefits/tables").get_data(as_text=True)
-    for text in ("上一年度全国城镇居民人均可支配收入", "47412", "56502", "U(weak)", "2026年1月1日起",
+    for text in ("上一年度全国城镇居民人均可支配收入", "47412", "56502", "19109", "U(weak)", "城镇非私营单位就业人员平均工资",
                  "《工伤保险条例》第六十四条", "badge--unconfirmed", "（现行）"):
         assert text in html, text
 

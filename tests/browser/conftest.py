@@ -34,7 +34,15 @@ from tests.conftest import settings_for_tests
 from tests.live import LiveStack, start_live_stack
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
+                 "--metrics-recording-only",
+                 # loopback only (tests/network_guard.py covers Python, not Chromium): no name
+                 # but localhost resolves, so nothing the browser tries leaves the machine
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1"]
+#: a page request to anything but loopback: aborted and reported (the test fails)
+OUTSIDE_LOOPBACK = re.compile(r"^(?!(https?|wss?)://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?([/?#]|$))"
+                              r"(https?|wss?|ftp)://")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: how long a locator action or expect() may wait: loopback answers in milliseconds
 TIMEOUT_MS = 10_000
@@ -141,16 +149,24 @@ def context(browser, live_stack, request, console_messages):
     page_errors: list[str] = []
     ctx.on("console", lambda msg: console_messages.append(f"{msg.type}: {msg.text}"))
     ctx.on("weberror", lambda web_error: page_errors.append(str(web_error.error)))
+    outside: list[str] = []
+
+    def refuse(route):
+        outside.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    ctx.route(OUTSIDE_LOOPBACK, refuse)
     yield ctx
     csp = [m for m in console_messages if any(marker in m for marker in CSP_MARKERS)]
-    problems = csp + [f"uncaught: {e}" for e in page_errors]
+    problems = csp + [f"uncaught: {e}" for e in page_errors] + [f"request beyond loopback: {u}" for u in outside]
     try:
         if _failed(request) or problems:
             _screenshot_pages(ctx, request.node.nodeid)
     finally:
         ctx.close()
     if problems:
-        pytest.fail("the browser reported CSP violations or script errors:\n" + "\n".join(problems),
+        pytest.fail("the browser reported CSP violations, script errors or requests beyond loopback:\n"
+                    + "\n".join(problems),
                     pytrace=False)
 
 

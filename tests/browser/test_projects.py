@@ -112,7 +112,7 @@ def test_contractor_enrolls_pays_uploads_roster_and_worker_checks_cover(page, li
 
     page.get_by_role("button", name="退出登录").click()
     sign_in_as(page, "worker")
-    page.get_by_role("link", name="我的参保项目").first.click()
-    expect(page.get_by_text("你已登记在合肥市滨湖新区安置房项目名册，自")).to_be_visible()
+    page.get_by_role("link", name="我的参保情况").first.click()
+    expect(page.get_by_text("您已登记在合肥市滨湖新区安置房项目名册，自")).to_be_visible()
     found += axe_violations(page, "worker self-check")
     assert found == []

@@ -1,5 +1,5 @@
-"""The working-day calendar against the State Council holiday arrangements 2024–2026, and the
-override table's order of precedence (pure: no database)."""
+"""The working-day calendar against the State Council holiday arrangements 2024–2026, the
+provisional years after them, and the override table's order of precedence (pure: no database)."""
 
 from datetime import date
 
@@ -11,6 +11,8 @@ from portal.clocks.calendar import (
     WorkCalendar,
     is_working_day,
     library_covers,
+    library_last_year,
+    statutory_holidays,
 )
 from portal.errors import UserInputError
 
@@ -50,13 +52,73 @@ def test_library_years():
     assert not library_covers(2027) and not library_covers(2003)
 
 
-def test_unknown_year_fails_clearly():
+def test_a_year_no_source_covers_fails_clearly_without_a_staff_instruction_in_the_message():
     with pytest.raises(CalendarUnknown) as caught:
-        is_working_day(date(2027, 1, 4))
+        is_working_day(date(2101, 1, 4))  # beyond the holidays package's range
     assert isinstance(caught.value, UserInputError) and caught.value.status == 422
-    assert caught.value.year == 2027
-    assert "2027年的法定节假日安排尚未录入" in caught.value.message
-    assert "请省级管理员在节假日维护中录入" in caught.value.message
+    assert caught.value.year == 2101
+    assert "2101年的法定节假日无法确定" in caught.value.message
+    assert "管理员" not in caught.value.message  # the message may reach workers
+    assert "请省级管理员在节假日维护中录入2101年" in caught.value.staff_hint
+
+
+# 2027 under the rules in force from 2025 (《全国年节及纪念日放假办法》, 13 days)
+STATUTORY_2027 = {
+    "2027-01-01": "元旦", "2027-02-05": "春节", "2027-02-06": "春节", "2027-02-07": "春节",
+    "2027-02-08": "春节", "2027-04-05": "清明节", "2027-05-01": "劳动节", "2027-05-02": "劳动节",
+    "2027-06-09": "端午节", "2027-09-15": "中秋节", "2027-10-01": "国庆节", "2027-10-02": "国庆节",
+    "2027-10-03": "国庆节",
+}
+
+
+def test_the_13_statutory_holidays_of_2027_with_their_lunar_dates():
+    assert {d.isoformat(): n for d, n in statutory_holidays(2027).items()} == STATUTORY_2027
+
+
+def test_statutory_holidays_leave_out_the_make_up_rest_days_of_a_published_year():
+    days = statutory_holidays(2025)
+    assert len(days) == 13 and date(2025, 1, 28) in days  # 除夕, statutory from 2025
+    assert date(2025, 2, 3) not in days and date(2025, 2, 4) not in days  # 调休放假, not statutory
+    assert date(2025, 10, 8) not in days
+
+
+def test_2027_is_provisional_weekends_rest_and_no_make_up_days_are_guessed():
+    cal = WorkCalendar()
+    assert library_last_year() == 2026 and cal.is_provisional_year(2027) and not cal.is_provisional_year(2026)
+    for day, name in STATUTORY_2027.items():
+        info = cal.info(date.fromisoformat(day))
+        assert (info.working, info.name, info.provisional, info.source) == (False, name, True, "provisional")
+    # the weekday after 春节 is a working day: no guessed extra rest days (the real notice may add them)
+    assert cal.info(date(2027, 2, 9)).working and cal.info(date(2027, 2, 9)).provisional
+    # the Sunday before 春节 is a rest day: no guessed make-up working day
+    assert not cal.is_working_day(date(2027, 1, 31))
+    assert cal.is_working_day(date(2027, 1, 4)) and not cal.is_working_day(date(2027, 1, 9))
+    assert cal.info(date(2026, 12, 31)).provisional is False
+
+
+def test_an_override_beats_the_provisional_rule():
+    cal = WorkCalendar({date(2027, 2, 9): DayKind.HOLIDAY, date(2027, 2, 20): DayKind.WORKDAY},
+                       names={date(2027, 2, 9): "春节", date(2027, 2, 20): "春节"})
+    assert not cal.is_working_day(date(2027, 2, 9)) and cal.info(date(2027, 2, 9)).source == "override"
+    assert cal.is_working_day(date(2027, 2, 20))  # Saturday made a working day
+    assert cal.info(date(2027, 2, 20)).provisional  # the year is still unconfirmed
+
+
+def test_provisional_years_are_computed_once_per_year(monkeypatch):
+    import portal.clocks.calendar as calendar_module
+
+    calls = []
+    real = calendar_module.statutory_holidays
+
+    def counting(year):
+        calls.append(year)
+        return real(year)
+
+    monkeypatch.setattr(calendar_module, "statutory_holidays", counting)
+    cal = WorkCalendar()
+    # 01-02 .. 12-31: 364 days, 104 weekend days, 6 weekday holidays (01-01 is not counted)
+    assert cal.working_days_between(date(2027, 1, 1), date(2027, 12, 31)) == 364 - 104 - 6
+    assert calls == [2027]
 
 
 def test_override_comes_first_even_in_a_library_year():
@@ -68,12 +130,11 @@ def test_override_comes_first_even_in_a_library_year():
     assert cal.info(date(2024, 2, 12)).name == "春节"
 
 
-def test_overrides_alone_do_not_make_a_year_known():
+def test_overrides_alone_do_not_confirm_a_year():
     cal = WorkCalendar({date(2027, 1, 1): DayKind.HOLIDAY})
     assert cal.is_working_day(date(2027, 1, 1)) is False  # that one date is stated
-    assert not cal.knows_year(2027)
-    with pytest.raises(CalendarUnknown):
-        cal.is_working_day(date(2027, 1, 4))  # every other date is not
+    assert not cal.knows_year(2027) and cal.is_provisional_year(2027)
+    assert cal.info(date(2027, 1, 4)).provisional  # every other date is provisional
 
 
 def test_a_year_marked_complete_follows_the_weekday_rule_after_its_overrides():
@@ -84,9 +145,10 @@ def test_a_year_marked_complete_follows_the_weekday_rule_after_its_overrides():
     assert cal.is_working_day(date(2027, 1, 2)) is False  # Saturday
     assert cal.is_working_day(date(2027, 1, 4)) is True  # Monday
     assert cal.is_working_day(date(2027, 2, 6)) is True  # Saturday, make-up working day
-    assert cal.info(date(2027, 1, 4)).source == "weekday_rule"
-    with pytest.raises(CalendarUnknown):
-        cal.is_working_day(date(2028, 1, 3))
+    assert cal.info(date(2027, 1, 4)).source == "weekday_rule" and not cal.info(date(2027, 1, 4)).provisional
+    # a confirmed year has no provisional holidays: 2027-02-08 (春节, Monday) was not entered
+    assert cal.is_working_day(date(2027, 2, 8)) is True
+    assert cal.info(date(2028, 1, 3)).provisional
 
 
 def test_next_working_day_and_counting():

@@ -33,8 +33,30 @@ def test_list_names_every_required_rule_with_period_and_basis(app):
         assert "《" in listed[name] or "R " in listed[name]  # legal basis shown
 
 
+@pytest.mark.parametrize("args,first,why", [
+    (["worker_filing", "2026-06-01"], "2027-06-01 暂定", "2027年放假安排尚未公布，暂按法定节假日推算；公布后可能调整"),
+    (["material_review", "2026-12-20"], "2027-01-04 暂定", "2027年放假安排尚未公布"),
+    (["manual_reimbursement", "2026-12-20"], "2027-01-18 暂定", "2027年放假安排尚未公布"),
+])
+def test_a_date_in_an_unpublished_year_is_marked_provisional(app, args, first, why):
+    result = app.test_cli_runner().invoke(args=["deadline", *args])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == first and why in lines[2]
+
+
+def test_a_confirmed_year_is_not_provisional(app, tx, actor_for):
+    from portal.clocks import service
+    from tests.clocks.test_service import enter_statutory_holidays
+
+    province = actor_for("provincial")
+    tx(lambda s: (enter_statutory_holidays(s, province, 2027), service.mark_year_complete(s, province, 2027, "通知")))
+    result = app.test_cli_runner().invoke(args=["deadline", "worker_filing", "2026-06-01"])
+    assert result.exit_code == 0 and result.output.splitlines()[0] == "2027-06-01"
+
+
 @pytest.mark.parametrize("args,message", [
-    (["material_review", "2026-12-20"], "2027年的法定节假日安排尚未录入"),
+    (["material_review", "2100-12-20"], "2101年的法定节假日无法确定"),
     (["no_such_rule", "2025-01-01"], "没有名为"),
     (["employer_filing", "2025-13-01"], "格式不正确"),
 ])

@@ -131,15 +131,34 @@ def test_unknown_rule_and_date_before_the_rule():
 # --- year ends ----------------------------------------------------------------------------------
 
 
-def test_working_days_across_2026_year_end_fail_without_2027():
-    with pytest.raises(CalendarUnknown, match="2027年的法定节假日安排尚未录入"):
-        deadline("manual_reimbursement", D("2026-12-20"))
+REASON_2027 = "2027年放假安排尚未公布，暂按法定节假日推算；公布后可能调整"
 
 
-def test_calendar_days_ending_in_2027_fail_too():
-    """The holiday shift must know whether the last day is a working day: no silent guess."""
+def test_working_days_across_2026_year_end_are_provisional_without_2027():
+    result = deadline("manual_reimbursement", D("2026-12-20"))
+    # 12-21..25, 12-28..31 (9), [2027-01-01 元旦], 01-04..08, 01-11..15, 01-18
+    assert result.due_date == D("2027-01-18") and result.provisional
+    assert result.provisional_years == (2027,) and result.provisional_reason == REASON_2027
+    assert result.explanation.endswith(f"（暂定：{REASON_2027}。）")
+
+
+def test_calendar_days_ending_in_2027_are_provisional_and_shift_off_the_statutory_holidays():
+    """The holiday shift asks whether the last day is a working day: the provisional rule says."""
+    result = deadline("employer_filing", D("2027-01-07"))  # 30 days: 2027-02-06 (春节)
+    assert result.due_date == D("2027-02-09") and result.provisional and "（春节）" in result.explanation
+    assert deadline("employer_filing", D("2026-12-15")).provisional  # 2027-01-14, a plain Thursday
+
+
+def test_a_period_that_does_not_consult_2027_is_not_provisional():
+    assert not deadline("paid_leave", D("2026-06-01")).provisional  # no holiday shift: 2027-06-01
+    assert not deadline("employer_filing", D("2026-11-01")).provisional  # ends 2026-12-01
+    result = deadline("worker_filing", D("2026-06-01"))
+    assert result.due_date == D("2027-06-01") and result.provisional
+
+
+def test_year_no_source_covers_still_fails():
     with pytest.raises(CalendarUnknown):
-        deadline("employer_filing", D("2026-12-15"))
+        deadline("manual_reimbursement", D("2100-12-20"))
 
 
 def test_year_end_counts_once_2027_is_complete():
@@ -249,13 +268,19 @@ def test_status_ok_near_overdue():
 
 
 def test_status_far_from_an_unknown_year_is_ok_close_to_it_fails():
-    cal = WorkCalendar({D("2027-01-01"): DayKind.HOLIDAY}, complete_years=[2027])
-    result = deadline("worker_filing", D("2026-03-02"), calendar=cal)  # 2027-03-02
-    far = status(result, D("2026-06-01"))  # library calendar: 2027 unknown, but far off
+    cal = WorkCalendar({D("2101-01-01"): DayKind.HOLIDAY}, complete_years=[2101])
+    result = deadline("worker_filing", D("2100-03-02"), calendar=cal)  # 2101-03-02
+    far = status(result, D("2100-06-01"))  # 2101: no source, but far off
     assert far.state is ClockState.OK and far.working_days_remaining is None
     with pytest.raises(CalendarUnknown):
-        status(result, D("2027-02-20"))
-    assert status(result, D("2027-02-26"), calendar=cal).state is ClockState.NEAR
+        status(result, D("2101-02-20"))
+    assert status(result, D("2101-02-26"), calendar=cal).state is ClockState.NEAR
+
+
+def test_status_counts_through_a_provisional_year():
+    result = deadline("manual_reimbursement", D("2026-12-20"))  # 2027-01-18 暂定
+    near = status(result, D("2027-01-13"))
+    assert near.state is ClockState.NEAR and near.working_days_remaining == 3
 
 
 def test_status_refuses_earliest_dates():

@@ -2,11 +2,13 @@
 other roles are refused; invalid input answers 422 with a Chinese message."""
 
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from portal.audit.models import AuditEvent
+from portal.clocks.calendar import statutory_holidays
 from portal.clocks.models import HolidayOverride, YearCompleteness
 
 SOURCE = "国务院办公厅关于2027年部分节假日安排的通知（测试）"
@@ -33,7 +35,8 @@ def test_page(client, login_as):
     page = client.get("/clocks/holidays?year=2027")
     assert page.status_code == 200
     assert page.text.count("<h1") == 1 and "<h1>节假日维护</h1>" in page.text and "<title>节假日维护" in page.text
-    assert "2027年没有录入记录" in page.text and "<strong>不能</strong>" in page.text
+    assert "2027年没有录入记录" in page.text and "<strong>暂定</strong>" in page.text
+    assert "2027年法定节假日（按现行放假办法推算）" in page.text and page.text.count("<td>未录入</td>") == 13
     assert 'name="csrf_token"' in page.text
     ids = re.findall(r'\bid="([^"]+)"', page.text)
     assert len(ids) == len(set(ids)), "duplicate ids"
@@ -56,7 +59,8 @@ def test_provincial_adds_and_removes_an_override(app, client, login_as):
     assert "已删除：2027-01-01 放假（元旦）" in removed.text and "2027年没有录入记录" in removed.text
     assert _read(app, sa.select(HolidayOverride)) == []
     actions = _read(app, sa.select(AuditEvent.action).where(AuditEvent.action.like("clocks.%")).order_by(AuditEvent.seq))
-    assert actions == ["clocks.override_added", "clocks.override_removed"]
+    assert actions == ["clocks.override_added", "clocks.due_dates_recomputed", "clocks.override_removed",
+                       "clocks.due_dates_recomputed"]
 
 
 def test_year_fragment_for_htmx(client, login_as):
@@ -71,6 +75,11 @@ def test_mark_and_unmark_a_year(app, client, login_as):
     refused = client.post("/clocks/holidays/year/2027/complete", data={"csrf_token": token, "complete-source": SOURCE})
     assert refused.status_code == 422 and "还没有录入任何放假日期" in refused.text
     _add(client, token)
+    missing = client.post("/clocks/holidays/year/2027/complete", data={"csrf_token": token, "complete-source": SOURCE})
+    assert missing.status_code == 422 and "缺少：春节 2027-02-05、春节 2027-02-06" in missing.text
+    for day, name in statutory_holidays(2027).items():
+        if day != date(2027, 1, 1):
+            assert _add(client, token, day=day.isoformat(), name=name).status_code == 303
     done = client.post("/clocks/holidays/year/2027/complete", data={"csrf_token": token, "complete-source": SOURCE})
     assert done.status_code == 303
     page = client.get("/clocks/holidays?year=2027")

@@ -1,5 +1,5 @@
 """Holiday overrides through the service, on both databases: audited changes, the calendar
-built from them, and the 2026→2027 year end."""
+built from them, the 2026→2027 year end (provisional until confirmed), and confirming a year."""
 
 from datetime import date
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditEvent
 from portal.clocks import service
-from portal.clocks.calendar import CalendarUnknown, DayKind
+from portal.clocks.calendar import DayKind, statutory_holidays
 from portal.clocks.deadlines import deadline
 from portal.errors import NotFoundError, PermissionDenied
 
@@ -16,7 +16,15 @@ SOURCE = "国务院办公厅关于2027年部分节假日安排的通知（测试
 
 
 def _actions(sess):
-    return sess.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).scalars().all()
+    return [a for a in sess.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq)).scalars()
+            if a != "clocks.due_dates_recomputed"]
+
+
+def enter_statutory_holidays(sess, actor, year, *, skip=()):
+    """Enter the year's statutory holidays as 放假 overrides, as a notice would list them."""
+    for day, name in statutory_holidays(year).items():
+        if day not in skip:
+            service.add_override(sess, actor, day, "holiday", name, SOURCE)
 
 
 def test_add_list_remove_is_audited(sess, actor_for):
@@ -57,28 +65,32 @@ def test_invalid_and_duplicate_overrides(sess, actor_for):
 
 
 def test_year_end_2026_into_2027(sess, actor_for):
-    """A working-day count crossing 2026-12-31 fails until the province enters 2027 and marks it
-    complete; then it succeeds, with the override table's holidays."""
+    """A working-day count crossing 2026-12-31 is provisional until the province enters 2027 and
+    confirms it; then it is definite, with the override table's days; unconfirmed, provisional again."""
     province = actor_for("provincial")
-    with pytest.raises(CalendarUnknown, match="2027年"):
-        deadline("manual_reimbursement", date(2026, 12, 20), calendar=service.work_calendar(sess))
+    first = deadline("manual_reimbursement", date(2026, 12, 20), calendar=service.work_calendar(sess))
+    assert first.due_date == date(2027, 1, 18) and first.provisional
 
-    service.add_override(sess, province, date(2027, 1, 1), "holiday", "元旦", SOURCE)
-    # the one stated date is known, the year is not
-    with pytest.raises(CalendarUnknown):
-        deadline("manual_reimbursement", date(2026, 12, 20), calendar=service.work_calendar(sess))
-    assert not service.year_overview(sess, 2027).known
+    service.add_override(sess, province, date(2027, 1, 4), "holiday", "元旦（调休）", SOURCE)
+    # the stated date counts at once, the year stays provisional
+    moved = deadline("manual_reimbursement", date(2026, 12, 20), calendar=service.work_calendar(sess))
+    assert moved.due_date == date(2027, 1, 19) and moved.provisional
+    overview = service.year_overview(sess, 2027)
+    assert not overview.known and overview.provisional and len(overview.missing) == 13
 
+    enter_statutory_holidays(sess, province, 2027)
     service.mark_year_complete(sess, province, 2027, SOURCE)
     overview = service.year_overview(sess, 2027)
-    assert overview.known and not overview.can_mark_complete and overview.holidays == 1
+    assert overview.known and not overview.can_mark_complete and overview.holidays == 14 and not overview.missing
     result = deadline("manual_reimbursement", date(2026, 12, 20), calendar=service.work_calendar(sess))
-    assert result.due_date == date(2027, 1, 18)
+    assert result.due_date == date(2027, 1, 19) and not result.provisional
 
     service.unmark_year_complete(sess, province, 2027)
-    with pytest.raises(CalendarUnknown):
-        deadline("manual_reimbursement", date(2026, 12, 20), calendar=service.work_calendar(sess))
+    assert deadline("manual_reimbursement", date(2026, 12, 20), calendar=service.work_calendar(sess)).provisional
     assert _actions(sess)[-2:] == ["clocks.year_marked_complete", "clocks.year_unmarked"]
+    recomputed = sess.execute(sa.select(AuditEvent.detail).where(AuditEvent.action == "clocks.due_dates_recomputed")
+                              .order_by(AuditEvent.seq)).scalars().all()
+    assert [d["reason"] for d in recomputed[-2:]] == ["year_confirmed:2027", "year_unconfirmed:2027"]
 
 
 def test_marking_a_year_complete_needs_a_holiday_and_an_uncovered_year(sess, actor_for):
@@ -87,7 +99,7 @@ def test_marking_a_year_complete_needs_a_holiday_and_an_uncovered_year(sess, act
         service.mark_year_complete(sess, province, 2027, SOURCE)
     with pytest.raises(service.InvalidOverride, match="已包含在系统日历数据中"):
         service.mark_year_complete(sess, province, 2026, SOURCE)
-    service.add_override(sess, province, date(2027, 1, 1), "holiday", "元旦", SOURCE)
+    enter_statutory_holidays(sess, province, 2027)
     service.mark_year_complete(sess, province, 2027, SOURCE)
     with pytest.raises(service.InvalidOverride, match="已确认"):
         service.mark_year_complete(sess, province, 2027, SOURCE)
@@ -102,3 +114,16 @@ def test_override_corrects_a_library_year(sess, actor_for):
     service.add_override(sess, province, date(2026, 12, 30), "holiday", "临时调整（测试）", SOURCE)
     result = deadline("employer_filing", date(2026, 11, 30), calendar=service.work_calendar(sess))
     assert result.due_date == date(2026, 12, 31) and "临时调整（测试）" in result.explanation
+
+
+def test_confirming_a_year_is_refused_while_a_statutory_holiday_is_missing(sess, actor_for):
+    province = actor_for("provincial")
+    enter_statutory_holidays(sess, province, 2027, skip={date(2027, 2, 6), date(2027, 10, 3)})
+    with pytest.raises(service.InvalidOverride) as refused:
+        service.mark_year_complete(sess, province, 2027, SOURCE)
+    assert refused.value.message.endswith("缺少：春节 2027-02-06、国庆节 2027-10-03")
+    # a make-up working day on a statutory holiday does not count as entered
+    service.add_override(sess, province, date(2027, 2, 6), "workday", "春节", SOURCE)
+    with pytest.raises(service.InvalidOverride, match="缺少：春节 2027-02-06、国庆节 2027-10-03"):
+        service.mark_year_complete(sess, province, 2027, SOURCE)
+    assert service.year_overview(sess, 2027).completeness is None

@@ -52,3 +52,19 @@ def enroll(actor_for):
         return unit
 
     return _enroll
+
+
+@pytest.fixture
+def employer(app, login_as):
+    """A test client signed in as the demo employer."""
+    client = app.test_client()
+    login_as(client, "employer")
+    return client
+
+
+@pytest.fixture
+def clerk(app, login_as):
+    """A test client signed in as the demo clerk of Hefei."""
+    client = app.test_client()
+    login_as(client, "clerk")
+    return client

@@ -130,7 +130,7 @@ def test_every_bad_row_is_reported_and_nothing_saved(sess, actor_for, approved):
     assert "不能早于本单位参保生效日期" in by_row[6]
     assert "不能晚于今天之后31天" in by_row[7]
     assert "日期格式不正确" in by_row[8]
-    assert "5,184.40 元至 25,922.01 元" in by_row[9]
+    assert "4,226.63 元至 21,133.14 元" in by_row[9]
     assert "未达到法定退休年龄" in by_row[10]
     for n in (11, 12, 13, 14):
         assert "疑似公式" in by_row[n], by_row[n]

@@ -80,8 +80,8 @@ def test_members_need_an_approved_unit(sess, actor_for, enroll):
 
 
 @pytest.mark.parametrize("overrides, field, message", [
-    ({"wage_base": "5184.39"}, "wage_base", "5,184.40 元至 25,922.01 元"),
-    ({"wage_base": "25922.02"}, "wage_base", "5,184.40 元至 25,922.01 元"),
+    ({"wage_base": "4226.62"}, "wage_base", "4,226.63 元至 21,133.14 元"),
+    ({"wage_base": "21133.15"}, "wage_base", "4,226.63 元至 21,133.14 元"),
     ({"wage_base": "8000.123"}, "wage_base", "最多保留两位小数"),
     ({"wage_base": "-1"}, "wage_base", "不能为负数"),
     ({"id_number": make_id()[:17] + ("0" if make_id()[17] != "0" else "1")}, "id_number", "校验位不正确"),
@@ -102,25 +102,35 @@ def test_bad_input_is_refused_with_the_reason(sess, actor_for, approved, overrid
 
 
 def test_wage_base_bounds_are_inclusive(sess, actor_for, approved):
-    add(sess, actor_for("employer"), wage_base="5184.40")
-    add(sess, actor_for("employer"), wage_base="25922.01", id_number=make_id(seq=233))
+    add(sess, actor_for("employer"), wage_base="4226.63")
+    add(sess, actor_for("employer"), wage_base="21133.14", id_number=make_id(seq=233))
     with pytest.raises(InvalidFields) as caught:
         enrollment.change_wage_base(sess, actor_for("employer"), 1, wage_base="30000", today=TODAY)
-    assert "5,184.40 元至 25,922.01 元" in caught.value.errors["wage_base"]
+    assert "4,226.63 元至 21,133.14 元" in caught.value.errors["wage_base"]
 
 
 def test_single_insurance_rules(sess, actor_for, approved):
     employer = actor_for("employer")
     start = date(2026, 11, 1)
-    # 59-year-old man: not yet at 60
+    # man born 1967-06: statutory age 60y8m after the 2025 reform, reached 2028-02-01
     with pytest.raises(InvalidFields) as caught:
         add(sess, employer, id_number=make_id(birth="19670601", seq=111), insurance_type="retired_age")
-    assert "未达到法定退休年龄（男60周岁）" in caught.value.errors["insurance_type"]
-    # 52-year-old woman: past 50
-    woman, warning = add(sess, employer, id_number=make_id(birth="19740601", seq=222), insurance_type="超龄人员")
+    message = caught.value.errors["insurance_type"]
+    assert "未达到法定退休年龄（男职工，1967年6月出生，法定退休年龄60周岁8个月，2028年2月1日达到）" in message
+    # woman born 1969-06: past both original ages (50 and 55, old rule)
+    woman, warning = add(sess, employer, id_number=make_id(birth="19690601", seq=222), insurance_type="超龄人员")
     assert woman.insurance_type is InsuranceType.RETIRED_AGE and not woman.age_warning and warning is None
-    # exactly 60 on the start date: at retirement age
-    add(sess, employer, id_number=make_id(birth="19661101", seq=113), insurance_type="retired_age", start_date=start)
+    assert not woman.needs_review
+    # woman born 1974-06: past the 50 category (2024-06-01), not the 55 one (56y2m, 2030-08-01)
+    unsure, warning = add(sess, employer, id_number=make_id(birth="19740601", seq=224), insurance_type="超龄人员")
+    assert unsure.needs_review and not unsure.age_warning
+    assert "如原法定退休年龄为55周岁，须到2030年8月1日（56周岁2个月）才达到" in warning
+    # man born 1966-06-01 reaches 60y5m exactly on the start date; a day younger is refused
+    add(sess, employer, id_number=make_id(birth="19660601", seq=113), insurance_type="retired_age", start_date=start)
+    with pytest.raises(InvalidFields) as caught:
+        add(sess, employer, id_number=make_id(birth="19660602", seq=121), insurance_type="retired_age",
+            start_date=start)
+    assert "2026年11月2日达到" in caught.value.errors["insurance_type"]
     # 72: accepted with a warning the clerk sees
     old, warning = add(sess, employer, id_number=make_id(birth="19540101", seq=115), insurance_type="retired_age")
     assert old.age_warning and "超过单险种参保年龄上限70周岁" in warning
@@ -130,7 +140,7 @@ def test_single_insurance_rules(sess, actor_for, approved):
     assert other.needs_review and "审核认定" in warning
     sess.commit()  # audited reads run in a transaction of their own, which ends this one first
     page = enrollment.read_members(sess, actor_for("clerk"), unit_id=approved.id, show="flagged", today=TODAY)
-    assert {r.id for r in page.rows} == {old.id, other.id}
+    assert {r.id for r in page.rows} == {old.id, other.id, unsure.id}
 
 
 def test_lists_are_masked_paged_and_every_view_audited(sess, actor_for, approved):

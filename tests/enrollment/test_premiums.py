@@ -58,26 +58,48 @@ def test_rate_info_from_the_industry_table_and_the_clerks_choice():
     info = rate_info("E4710", None, None, ON)
     assert (info.risk_class, info.base_rate, info.band, info.class_name) == (6, Decimal("0.013"), Decimal("1.0"), "六类")
     assert info.base_rate_figure.unconfirmed  # U(sec): the page shows 待核实
+    assert info.industry_review is None
     assert rate_info("4910", None, None, ON).risk_class == 5  # 建筑安装业
-    unknown = rate_info("C3311", None, None, ON)
+    assert rate_info("C3311", None, None, ON).risk_class == 4  # 金属制品业
+    unknown = rate_info("9810", None, None, ON)  # no division 98 in GB/T 4754-2017
     assert unknown.industry is None and unknown.risk_class is None and unknown.base_rate is None
+    assert rate_info("E3311", None, None, ON).industry is None  # 33 is in 门类 C, not E
     chosen = rate_info("C3311", 3, Decimal("1.2"), ON)
     assert (chosen.base_rate, chosen.band, chosen.effective_rate) == (Decimal("0.007"), Decimal("1.2"), Decimal("0.0084"))
+    assert (chosen.table_class, chosen.risk_class) == (4, 3)
     assert chosen.bands == tuple(Decimal(b) for b in ("0.5", "0.8", "1.0", "1.2", "1.5"))
     assert rate_info("0610", 1, None, ON).bands == (Decimal("1.0"), Decimal("1.2"), Decimal("1.5"))
 
 
-def test_wage_bounds_are_sixty_to_three_hundred_percent_of_the_average_wage():
+def test_wage_bounds_are_sixty_to_three_hundred_percent_of_the_all_urban_average_wage():
+    # 国办发〔2019〕13号: the 全口径 series; 2026 wants 2025 data, the latest entered is 2023:
+    # 84,532.56 / 12 = 7,044.38; × 0.6 = 4,226.628 -> 4,226.63; × 3 = 21,133.14
     bounds = wage_bounds(ON)
-    assert (bounds.floor, bounds.cap) == (Decimal("5184.40"), Decimal("25922.01"))
-    assert bounds.text == "5,184.40 元至 25,922.01 元"
+    assert (bounds.floor, bounds.cap) == (Decimal("4226.63"), Decimal("21133.14"))
+    assert bounds.text == "4,226.63 元至 21,133.14 元"
+    assert bounds.average.key == "wages.all_urban_average" and bounds.data_year == 2023
+    assert (bounds.wanted_year, bounds.carried_over) == (2025, True)
+    assert bounds.basis_text.startswith("2023年全口径城镇单位就业人员平均工资（月平均 7,044.38 元）的60%～300%")
+    assert "2025年数据尚未公布" in bounds.basis_text and "以经办机构核定为准" in bounds.basis_text
+    on_time = wage_bounds(date(2024, 3, 1))  # 2024 uses 2023 data, which is there
+    assert (on_time.data_year, on_time.carried_over) == (2023, False) and "沿用" not in on_time.basis_text
 
 
-def test_wage_bounds_before_the_figure_is_in_force_are_refused_not_guessed():
+def test_wage_bounds_never_rest_on_the_non_private_series():
+    from portal.policy.figures import figure
+
+    assert figure("wage_base_series", ON).value["key"] == "wages.all_urban_average"
+    non_private = figure("wages.non_private_average", date(2023, 6, 30)).decimal("annual")
+    assert wage_bounds(ON).cap != (non_private / 12 * 3).quantize(Decimal("0.01"))
+
+
+def test_wage_bounds_refuse_when_no_year_in_reach_is_published():
     from portal.policy.figures import PolicyDataMissing
 
+    with pytest.raises(PolicyDataMissing, match="全口径城镇单位就业人员平均工资"):
+        wage_bounds(date(2028, 1, 1))  # wants 2027 data; reaches back to 2024 at most
     with pytest.raises(PolicyDataMissing):
-        wage_bounds(date(2024, 3, 1))
+        wage_bounds(date(2023, 12, 31))  # before the bounds figure is in force
 
 
 # --- the state machine ----------------------------------------------------------------------------

@@ -98,6 +98,8 @@ def test_steps_cannot_be_skipped_or_repeated(sess, actor_for, enroll):
     ("county_code", "340100", "后两位不能是00"),
     ("county_code", "34010A", "6位数字"),
     ("industry_code", "Z99999", "格式不正确"),
+    ("industry_code", "E3311", "门类字母与大类不符：大类 33（金属制品业）属于门类 C"),
+    ("industry_code", "9810", "不在《国民经济行业分类》（GB/T 4754-2017）"),
     ("contact_phone", "0551-1234567", "手机号码格式不正确"),
     ("name", "  ", "请填写单位名称"),
 ])
@@ -121,12 +123,13 @@ def test_letter_first_uscc_is_valid(sess, app):
     assert unit.uscc == organisation.uscc
 
 
-def test_unknown_industry_goes_in_and_the_clerk_assigns_the_class(sess, actor_for, enroll):
-    unit = enroll(sess, industry_code="C3311")
-    assert unit.risk_class is None
+def test_a_division_that_needs_a_persons_check_goes_in_and_the_clerk_assigns_the_class(sess, actor_for, enroll):
+    unit = enroll(sess, industry_code="N79")  # 土地管理业: new in GB/T 4754-2017, not in the 71号 table
+    assert unit.risk_class == 3  # the table's suggestion, which the clerk confirms or changes
     sess.commit()  # audited reads run in a transaction of their own, which ends this one first
     view = enrollment.read_unit_for_review(sess, actor_for("clerk"), unit.id)
-    assert view.rate.industry is None and view.rate.base_rate is None
+    assert view.rate.industry.code == "79" and "新设" in view.rate.industry_review
+    assert enrollment.read_own_unit(sess, actor_for("employer")).rate.industry_review  # data only; pages decide
     with pytest.raises(InvalidFields) as caught:
         enrollment.approve_unit(sess, actor_for("clerk"), unit.id, risk_class="", band="1.0", effective_date=date(2026, 11, 1))
     assert "risk_class" in caught.value.errors

@@ -100,8 +100,11 @@ def test_htmx_config_keeps_the_csp_strict(client):
 
 
 @pytest.mark.parametrize("code", [item.code for item in catalogue().items])
-def test_every_service_item_has_a_detail_page(client, code):
+def test_every_service_item_has_a_detail_page(client, login_as, code):
+    """Staff see the 待核实 badge on each unconfirmed section (the public reads one plain sentence
+    instead: tests/frontend/test_plain_language.py) and the catalogue's text as written."""
     item = catalogue().get(code)
+    login_as(client, "provincial")
     response = client.get(f"/services/{code}")
     assert response.status_code == 200
     page = check_page(response)

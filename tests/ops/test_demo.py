@@ -27,11 +27,11 @@ def _get(url: str):
         return None
 
 
-def _run_demo_once(instance) -> str:
-    port, sandbox_port = free_port(), free_port()
+def _run_demo_once(instance, *extra: str) -> str:
+    port, sandbox_port, tax_port = free_port(), free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "demo", "--port", str(port), "--sandbox-port", str(sandbox_port),
-         "--instance", str(instance), "--no-browser-hint", "--workers", "1"],
+         "--tax-port", str(tax_port), "--instance", str(instance), "--no-browser-hint", "--workers", "1", *extra],
         env=child_env(PORTAL_LOG_LEVEL="WARNING"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         def answers(url):
@@ -41,7 +41,8 @@ def _run_demo_once(instance) -> str:
                 return _get(url)
             return probe
 
-        status, health = wait_for(answers(f"http://127.0.0.1:{port}/healthz"), what="the demo portal")
+        status, health = wait_for(answers(f"http://127.0.0.1:{port}/healthz"), timeout=120,
+                                  what="the demo portal (the first run loads the sample data)")
         assert status == 200 and health["status"] == "ok" and health["database"]["backend"] == "sqlite"
         status, discovery = wait_for(answers(f"http://127.0.0.1:{sandbox_port}/.well-known/openid-configuration"),
                                      what="the sandbox discovery document")
@@ -64,22 +65,39 @@ def _run_demo_once(instance) -> str:
 def test_demo_starts_answers_and_can_be_rerun(tmp_path):
     instance = tmp_path / "instance"
     first = _run_demo_once(instance)
-    for expected in ("密码均为 demo", "province", "省级管理人员", "stranger", "未授权工作人员"):
+    for expected in ("密码均为 demo", "province", "省级管理人员", "stranger", "未授权工作人员", "已载入",
+                     "工伤认定案件 11 件"):
         assert expected in first
     second = _run_demo_once(instance)
-    assert "stranger" in second
+    assert "stranger" in second and "沿用已有数据" in second
 
     url = f"sqlite:///{instance / 'portal.db'}"
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             staff = conn.execute(sa.text("SELECT subject FROM staff_assignment")).scalars().all()
+            cases = conn.execute(sa.text("SELECT count(*) FROM recognition_case")).scalar_one()
             version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     finally:
         engine.dispose()
     with STAFF_FILE.open("rb") as fh:
         expected_staff = sorted(entry["subject"] for entry in tomllib.load(fh)["staff"])
     assert sorted(staff) == expected_staff  # loaded twice, no duplicates
+    assert cases == 11  # the sample cases, once
+    assert list((instance / "files").iterdir())  # their files stay with the instance
     assert version == ScriptDirectory.from_config(migrate.alembic_config(url)).get_current_head()
     keys = list((instance / "sandbox-keys").iterdir())
     assert keys  # the sandbox keeps its signing key across runs
+
+
+def test_demo_empty_starts_without_sample_cases(tmp_path):
+    instance = tmp_path / "instance"
+    output = _run_demo_once(instance, "--empty")
+    assert "未载入（--empty）" in output
+    engine = sa.create_engine(f"sqlite:///{instance / 'portal.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM recognition_case")).scalar_one() == 0
+            assert conn.execute(sa.text("SELECT count(*) FROM staff_assignment")).scalar_one() > 0
+    finally:
+        engine.dispose()

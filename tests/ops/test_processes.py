@@ -63,7 +63,8 @@ def test_worker_process_runs_the_self_check(app, client, login_as):
 
 def test_sandbox_command_serves_discovery(tmp_path):
     port = free_port()
-    process = subprocess.Popen([*PORTAL, "sandbox", "--port", str(port), "--instance", str(tmp_path),
+    process = subprocess.Popen([*PORTAL, "sandbox", "--port", str(port), "--tax-port", str(free_port()),
+                                "--instance", str(tmp_path),
                                 "--portal-url", "http://127.0.0.1:5999"],
                                env=child_env(PORTAL_LOG_LEVEL="WARNING"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -87,6 +88,6 @@ def test_sandbox_command_serves_discovery(tmp_path):
 
 
 def test_sandbox_refuses_production():
-    result = subprocess.run([*PORTAL, "sandbox", "--port", str(free_port())],
+    result = subprocess.run([*PORTAL, "sandbox", "--port", str(free_port()), "--tax-port", str(free_port())],
                             env=child_env(PORTAL_ENV="production"), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "沙箱仅用于开发和测试" in result.stderr

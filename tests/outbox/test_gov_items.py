@@ -17,7 +17,7 @@ import requests
 from sqlalchemy import func, select
 
 from adapters.gov_platform.client import ServiceItemsClient
-from adapters.gov_platform.service_items import SERVICE_ITEM_CODES, ServiceItem
+from adapters.gov_platform.service_items import ServiceItem
 from portal.config import load_defaults
 from portal.db import utcnow
 from portal.inbox import service as inbox
@@ -25,13 +25,14 @@ from portal.inbox.models import InboxMessage
 from portal.outbox import gov_items
 from portal.outbox import service as outbox
 from portal.outbox.models import OutboxMessage
+from portal.regions import province
 from portal.tasks.outbox import dispatch_outbox, outbox_dispatch
 from tests.adapters.gov_helpers import faults_off, peer_fixture
 from tests.conftest import sign_in_up_front
 
 DEFAULTS = load_defaults()
 APP_ID, SECRET = DEFAULTS["gov_platform_app_id"], DEFAULTS["gov_platform_secret"]
-ITEM_CODE, ITEM_NAME = SERVICE_ITEM_CODES[ServiceItem.RECOGNITION]
+ITEM_CODE, ITEM_NAME = province().platform_item(ServiceItem.RECOGNITION.value)
 FILED = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)
 HEFEI_HRSS = "合肥市人力资源和社会保障局"
 CLIENT_TIMEOUT = 1

@@ -125,7 +125,7 @@ def test_add_one_worker_and_worker_sees_cover(app, client, login_as, csrf_token,
     page = worker.get("/projects/my-cover")
     check_page(page)
     html = page.get_data(as_text=True)
-    assert "你已登记在合肥市滨湖新区安置房项目名册，自" in html and "起受工伤保险保障" in html
+    assert "您已登记在合肥市滨湖新区安置房项目名册，自" in html and "起受工伤保险保障" in html
     assert "李四" not in html
 
 

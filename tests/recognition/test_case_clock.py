@@ -87,10 +87,19 @@ def test_holder_names_the_city_office_not_a_person():
     assert holder(_case(CaseStatus.SERVED)) == "已办结"
 
 
-def test_a_year_the_calendar_does_not_know_is_reported_not_guessed():
+def test_a_year_not_yet_published_gives_a_provisional_date():
     case = _case(CaseStatus.ACCEPTED, accepted_on=D("2026-12-20"))
     clock = case_clock(case, CAL, D("2026-12-21"))
-    assert clock.deadline is None and clock.problem and "2027" in clock.problem
+    # 60 days: 2027-02-18, a working day under the statutory holidays of 2027
+    assert clock.deadline.due_date == D("2027-02-18") and clock.provisional and clock.problem is None
+    assert clock.deadline.provisional_reason.startswith("2027年放假安排尚未公布")
+
+
+def test_a_year_no_source_covers_is_reported_not_guessed_with_the_staff_hint_apart():
+    case = _case(CaseStatus.ACCEPTED, accepted_on=D("2100-12-20"))
+    clock = case_clock(case, CAL, D("2100-12-21"))
+    assert clock.deadline is None and "2101" in clock.problem and "管理员" not in clock.problem
+    assert "节假日维护" in clock.staff_hint
 
 
 @pytest.mark.parametrize(("kind", "event", "last_day"), [

@@ -245,17 +245,25 @@ def test_worker_window_is_one_year(today, late):
     assert window.statement == "职工或者其近亲属应当自被诊断、鉴定为职业病之日起1年内提出工伤认定申请（至2026年3月10日）"
 
 
-def test_a_window_ending_in_a_year_without_calendar_data_is_not_late_before_its_nominal_end():
+def test_a_window_ending_in_an_unpublished_year_is_provisional():
     window = recognition.filing_window("worker", "accident", D("2026-06-01"), calendar=CAL, today=D("2026-06-02"))
+    assert window.late is False and window.due_date == D("2027-06-01")
+    assert "2027年6月1日" in window.statement and window.provisional_reason.startswith("2027年放假安排尚未公布")
+
+
+def test_a_window_ending_in_a_year_no_source_covers_is_not_late_before_its_nominal_end():
+    window = recognition.filing_window("worker", "accident", D("2100-06-01"), calendar=CAL, today=D("2100-06-02"))
     assert window.late is False and window.due_date is None
-    assert "2027年6月1日" in window.statement
+    assert "2101年6月1日" in window.statement
 
 
 def test_a_late_worker_needs_a_reason_for_the_lost_time(sess, people):
     case = recognition.create_draft(sess, people.worker, applicant_kind="worker")
     with pytest.raises(InvalidFields) as exc:
         _event(sess, people.worker, case, event_date=D("2025-03-10"), today=D("2026-03-11"))
-    assert "超过一年申请时限" in _fields(exc)["late_reason"]
+    from portal.clocks.service import statutory_period
+
+    assert f"超过{statutory_period('worker_filing')}申请时限" in _fields(exc)["late_reason"]
     window = _event(sess, people.worker, case, event_date=D("2025-03-10"), today=D("2026-03-11"),
                     late_reason="2025年3月至2026年2月住院治疗，无法申请。")
     assert window.late and case.late and case.late_reason.startswith("2025年3月")

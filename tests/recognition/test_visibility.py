@@ -233,13 +233,15 @@ def test_every_kind_says_who_sees_it_and_why():
     ("false", 'visible_to = ["applicant", "office"]', "needs visible_basis"),
     ("true", 'visible_to = ["applicant", "employer", "office"]\nvisible_basis = "x"', "employers never see it"),
 ])
-def test_the_loader_refuses_a_kind_without_a_sound_visibility(tmp_path, monkeypatch, medical, entry, message):
-    path = tmp_path / "material_kinds.toml"
+def test_the_loader_refuses_a_kind_without_a_sound_visibility(tmp_path, medical, entry, message):
+    from portal import config
+
+    path = tmp_path / "policy" / "material_kinds.toml"  # a province's own list of kinds
+    path.parent.mkdir()
     path.write_text(f'[[kind]]\ncode = "x"\nlabel = "x"\nmedical = {medical}\n{entry}\n', encoding="utf-8")
-    monkeypatch.setattr(kinds, "KINDS_FILE", path)
-    kinds.material_kinds.cache_clear()
+    previous = config.use_config_dir(tmp_path)
     try:
         with pytest.raises(ValueError, match=message):
             kinds.material_kinds()
     finally:
-        kinds.material_kinds.cache_clear()
+        config.use_config_dir(previous)

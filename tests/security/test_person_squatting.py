@@ -202,8 +202,9 @@ def test_clerk_links_or_keeps_separate_and_the_typist_is_asked_to_check(app, tx,
     def check(s):
         a = s.get(UnitMember, a_member).person
         b = s.get(UnitMember, b_member).person
-        message = s.execute(select(InboxMessage).where(
-            InboxMessage.recipient_organisation_id == employer_b.organisation_id)).scalar_one()
+        message = s.execute(select(InboxMessage).where(  # (the unit's approval notice is another message)
+            InboxMessage.recipient_organisation_id == employer_b.organisation_id,
+            InboxMessage.dedupe_key.like("accounts:person:%:check_id_number"))).scalar_one()
         return a.id, a.name, b.id, b.kept_separate, message.subject, message.body
 
     a_person, a_name, b_person, separate, subject, body = tx(check)

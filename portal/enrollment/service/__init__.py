@@ -22,9 +22,11 @@ from portal.enrollment.service.imports import (
 from portal.enrollment.service.members import (
     MemberRow,
     MembersPage,
+    UnitCoverLine,
     add_member,
     approved_own_unit,
     change_wage_base,
+    my_unit_cover,
     read_member,
     read_members,
     remove_member,
@@ -36,6 +38,7 @@ from portal.enrollment.service.premiums import (
     WageBounds,
     band_percent,
     bands_for,
+    industry_sources,
     monthly_premium,
     rate_info,
     rate_percent,
@@ -68,13 +71,13 @@ __all__ = [
     "read_unit_for_review", "approve_unit", "return_unit", "list_units", "province_overview",
     # insured persons (members)
     "MemberRow", "MembersPage", "approved_own_unit", "add_member", "change_wage_base", "remove_member",
-    "read_members", "read_member",
+    "read_members", "read_member", "UnitCoverLine", "my_unit_cover",
     # 批量增员 (imports)
     "HEADERS", "MAX_BYTES", "MAX_ROWS", "ImportFileError", "ImportRejected", "ImportResult", "RowError",
     "import_members", "template_csv", "template_xlsx",
     # rates and premiums (premiums)
     "CLASS_NAMES", "Premium", "RateInfo", "WageBounds", "band_percent", "bands_for", "monthly_premium",
-    "rate_info", "rate_percent", "wage_bounds",
+    "rate_info", "rate_percent", "wage_bounds", "industry_sources",
     # 单位参保证明 (public_facts)
     "CERTIFICATE_SUBJECT",
 ]

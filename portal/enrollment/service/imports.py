@@ -35,6 +35,7 @@ from portal.enrollment.service.members import (
     open_periods,
     overlap_message,
 )
+from portal.enrollment.service.premiums import wage_bounds
 from portal.errors import InvalidFields, UserInputError
 from portal.localtime import local_today
 from portal.spreadsheets import (
@@ -216,17 +217,24 @@ def import_members(sess: Session, actor: Actor, filename: str, data: bytes,
 
 # --- the template ---------------------------------------------------------------------------------
 
-INSTRUCTIONS = (
-    ("填写说明", ""),
-    ("姓名", "必填，与身份证一致"),
-    ("身份证号码", "必填，18位居民身份证号码（第一代15位号码自动换算），末位X大写；请保持“文本”格式，不要有空格"),
-    ("手机号码", "选填，11位手机号码"),
-    ("月缴费工资基数", "必填，单位：元，最多两位小数；应在全省职工月平均工资的60%～300%之间"),
-    ("参保日期", "必填，格式 2026-01-31；不能早于本单位参保生效日期"),
-    ("参保类型", "选填，留空为“一般参保”；单险种参保填写：超龄人员、实习生、其他特定人员"),
-    ("其他", (f"第一行表头不要修改；每行一人；一次最多 {MAX_ROWS} 行、文件不超过 {MAX_BYTES // (1024 * 1024)} MB；"
-              "单元格不能以 = + - @ 开头；有任何一行有误时整个文件都不会导入")),
-)
+def instructions(today: date | None = None) -> tuple[tuple[str, str], ...]:
+    """The template's 填写说明 sheet; the wage-base bounds come from the policy data in force."""
+    try:
+        bounds = wage_bounds(today or local_today())
+        wage_rule = f"应在 {bounds.text}之间（{bounds.basis_text}）"
+    except UserInputError:
+        wage_rule = "应在缴费工资基数上下限之间（以经办机构公布的为准）"
+    return (
+        ("填写说明", ""),
+        ("姓名", "必填，与身份证一致"),
+        ("身份证号码", "必填，18位居民身份证号码（第一代15位号码自动换算），末位X大写；请保持“文本”格式，不要有空格"),
+        ("手机号码", "选填，11位手机号码"),
+        ("月缴费工资基数", f"必填，单位：元，最多两位小数；{wage_rule}"),
+        ("参保日期", "必填，格式 2026-01-31；不能早于本单位参保生效日期"),
+        ("参保类型", "选填，留空为“一般参保”；单险种参保填写：超龄人员、实习生、其他特定人员"),
+        ("其他", (f"第一行表头不要修改；每行一人；一次最多 {MAX_ROWS} 行、文件不超过 {MAX_BYTES // (1024 * 1024)} MB；"
+                  "单元格不能以 = + - @ 开头；有任何一行有误时整个文件都不会导入")),
+    )
 
 
 def template_xlsx() -> bytes:
@@ -247,7 +255,7 @@ def template_xlsx() -> bytes:
             sheet[f"{column}{row}"].number_format = "@"
     sheet.freeze_panes = "A2"
     notes = workbook.create_sheet("填写说明")
-    for item in INSTRUCTIONS:
+    for item in instructions():
         notes.append([neutralise(v) for v in item])
     notes.column_dimensions["A"].width = 16
     notes.column_dimensions["B"].width = 90

@@ -5,7 +5,7 @@ starts a new period. ID numbers live (encrypted) in the ``person`` table: the pe
 record when the name matches it, else the employer's own unconfirmed one
 (:func:`portal.accounts.service.persons_for_typed`); lists show masked numbers only, and each page
 view is audited as a read.
-Rules: wage base within [floor × A, cap × A] (《工伤保险条例》第六十四条); 单险种参保 for people
+Rules: wage base within [floor × A, cap × A], A the 全口径 average wage (国办发〔2019〕13号); 单险种参保 for people
 past retirement age, interns and other groups (皖人社发〔2023〕21号 三(一)1), age cap warns only
 (shared/domain.md Q6). Plain Python: no Flask here.
 """
@@ -49,10 +49,12 @@ from portal.enrollment.service.units import (
     require_own_unit,
 )
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
-from portal.localtime import local_today
+from portal.localtime import cn_date, local_today
 from portal.money import MoneyError, parse_amount
 from portal.paging import Paged
 from portal.policy.figures import figure
+from portal.policy.retirement import retirement
+from portal.regions import province
 from portal.security.masking import mask_id_number, mask_phone
 
 PER_PAGE = 50
@@ -107,9 +109,7 @@ def check_wage_base(wage: Decimal, on: date) -> None:
     """Refuse (never clamp) a wage base outside the bounds in force on ``on``."""
     bounds = wage_bounds(on)
     if not bounds.floor <= wage <= bounds.cap:
-        raise UserInputError(f"月缴费工资基数应在 {bounds.text}之间"
-                             f"（全省职工月平均工资的{bounds.bounds.decimal('floor') * 100:.0f}%～"
-                             f"{bounds.bounds.decimal('cap') * 100:.0f}%）")
+        raise UserInputError(f"月缴费工资基数应在 {bounds.text}之间（{bounds.basis_text}）")
 
 
 def check_member_details(unit: EnrolledUnit, *, name: Any, id_number: Any, phone: Any, wage_base: Any,
@@ -161,18 +161,23 @@ def check_member_details(unit: EnrolledUnit, *, name: Any, id_number: Any, phone
     if (kind is InsuranceType.RETIRED_AGE and id_value and start_date is not None
             and "start_date" not in errors):
         try:
-            ages = figure("statutory_retirement_age", start_date)
             cap = int(figure("single_insurance_age_cap", start_date).decimal())
-            sex = sex_of(id_value)
-            retirement = int(ages.decimal(sex))
-            age = age_on(birth_date_of(id_value), start_date)
-            if age < retirement:
+            birth, sex = birth_date_of(id_value), sex_of(id_value)
+            # a woman's original category (50 or 55) is not on the ID card: the earlier date decides
+            # refusal, and one between the two dates goes to the clerk to confirm the category
+            earliest = retirement(birth, sex, 50 if sex == "female" else None)
+            age = age_on(birth, start_date)
+            if start_date < earliest.date:
                 errors["insurance_type"] = (
-                    f"该人员参保日为{age}周岁，未达到法定退休年龄（{'男' if sex == 'male' else '女'}"
-                    f"{retirement}周岁），不能按超龄人员单险种参保")
+                    f"该人员参保日为{age}周岁，未达到法定退休年龄（{earliest.describe()}，"
+                    f"{cn_date(earliest.date)}达到），不能按超龄人员单险种参保")
             elif age > cap:
                 age_warning = True
                 warning = f"该人员参保日已{age}周岁，超过单险种参保年龄上限{cap}周岁，已受理，经办机构将复核"
+            elif sex == "female" and start_date < (later := retirement(birth, sex, 55)).date:
+                needs_review = True
+                warning = (f"该人员已达到原法定退休年龄为50周岁的女职工的法定退休年龄；如原法定退休年龄为55周岁，"
+                           f"须到{cn_date(later.date)}（{later.age}）才达到，已受理，经办机构将复核")
         except UserInputError as exc:
             errors["start_date"] = exc.message
     if kind is InsuranceType.OTHER:
@@ -437,3 +442,38 @@ def _member_row(sess: Session, actor: Actor, member_id: int, today: date) -> Mem
                      insurance_type=member.insurance_type, wage_base=member.wage_base,
                      start_date=member.start_date, end_date=member.end_date, age_warning=member.age_warning,
                      needs_review=member.needs_review, active=member.is_active(today), premium=premium)
+
+
+# --- the worker's own cover (查参保) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitCoverLine:
+    """One period of the signed-in worker's own unit cover (单位参保)."""
+
+    unit_name: str
+    city_name: str
+    insurance_type: InsuranceType
+    start_date: date
+    end_date: date | None
+
+    @property
+    def started(self) -> bool:
+        return self.start_date <= local_today()
+
+
+def my_unit_cover(sess: Session, actor: Actor, today: date | None = None) -> list[UnitCoverLine]:
+    """The signed-in worker's current (or announced) periods on approved units, by their own
+    person record only: nothing about anyone else, nothing another account typed under a name
+    that was not linked to theirs."""
+    if actor.role is not Role.WORKER or actor.person_id is None:
+        raise NotFoundError("未找到您的个人信息")
+    today = today or local_today()
+    rows = sess.execute(select(UnitMember, EnrolledUnit).join(EnrolledUnit, EnrolledUnit.id == UnitMember.unit_id)
+                        .where(UnitMember.person_id == actor.person_id,
+                               EnrolledUnit.status == UnitStatus.APPROVED,
+                               or_(UnitMember.end_date.is_(None), UnitMember.end_date >= today))
+                        .order_by(UnitMember.start_date, UnitMember.id)).all()
+    names = {c.code: c.name for c in province().cities}
+    return [UnitCoverLine(unit.name, names.get(unit.city_code, unit.city_code), member.insurance_type,
+                          member.start_date, member.end_date) for member, unit in rows]

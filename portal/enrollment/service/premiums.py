@@ -12,7 +12,16 @@ from datetime import date
 from decimal import Decimal
 
 from portal.money import to_fen, yuan
-from portal.policy.figures import Figure, Industry, figure, industry_for
+from portal.policy.figures import (
+    Figure,
+    Industry,
+    PolicyDataMissing,
+    figure,
+    industry_for,
+)
+from portal.policy.figures import (
+    industry_sources as industry_sources,  # re-exported for the review page
+)
 
 CLASS_NAMES = {1: "一类", 2: "二类", 3: "三类", 4: "四类", 5: "五类", 6: "六类", 7: "七类", 8: "八类"}
 DEFAULT_BAND = Decimal("1.0")
@@ -40,6 +49,10 @@ class RateInfo:
     bands: tuple[Decimal, ...]  #: the bands allowed for the class
     base_rate_figure: Figure
     band_figure: Figure
+    #: the class the industry table gives the code (before any clerk's choice)
+    table_class: int | None = None
+    #: why the table's class needs a person's check (行业分类需人工核实), for the reviewing clerk only
+    industry_review: str | None = None
 
     @property
     def class_name(self) -> str | None:
@@ -65,14 +78,19 @@ def bands_for(risk_class: int, on: date) -> tuple[Decimal, ...]:
 def rate_info(industry_code: str, risk_class: int | None, band: Decimal | None, on: date) -> RateInfo:
     """The rate in force on ``on``; ``risk_class`` overrides the industry table (clerk's choice)."""
     industry = industry_for(industry_code)
-    cls = risk_class or (industry.risk_class if industry else None)
+    table_class, review = None, None
+    if industry is not None:
+        code = (industry_code or "").strip().upper()
+        table_class, review = industry.class_for(code[1:] if code[:1].isalpha() else code)
+    cls = risk_class or table_class
     base = figure("base_rate", on)
     bands_figure = figure("rate_bands", on)
     base_rate = base.decimal(str(cls)) if cls else None
     bands = bands_for(cls, on) if cls else ()
     return RateInfo(industry=industry, risk_class=cls, base_rate=base_rate,
                     band=band if band is not None else DEFAULT_BAND, bands=bands,
-                    base_rate_figure=base, band_figure=bands_figure)
+                    base_rate_figure=base, band_figure=bands_figure, table_class=table_class,
+                    industry_review=review)
 
 
 @dataclass(frozen=True)
@@ -97,21 +115,76 @@ def monthly_premium(wage: Decimal, base_rate: Decimal, band: Decimal, on: date) 
 
 @dataclass(frozen=True)
 class WageBounds:
+    """缴费工资基数上下限 in force on a day, with the average wage (year and series) they rest on."""
+
     floor: Decimal
     cap: Decimal
-    average: Figure
-    bounds: Figure
+    average: Figure  #: the annual average wage used (config/policy/wages.toml)
+    bounds: Figure  #: floor and cap as multiples (wage_base_bounds)
+    series: Figure  #: which series and data year the rule names (wage_base_series)
+    wanted_year: int  #: the data year the rule names for this day
 
     @property
     def text(self) -> str:
         return f"{yuan(self.floor)} 元至 {yuan(self.cap)} 元"
 
+    @property
+    def data_year(self) -> int:
+        return int(self.average.value["data_year"])
+
+    @property
+    def series_label(self) -> str:
+        return str(self.series.value["label"])
+
+    @property
+    def monthly_average(self) -> Decimal:
+        return to_fen(self.average.decimal("annual") / 12)
+
+    @property
+    def carried_over(self) -> bool:
+        """True when the year the rule names is not published yet and an earlier one is used."""
+        return self.data_year < self.wanted_year
+
+    @property
+    def percent_text(self) -> str:
+        """'60%～300%'"""
+        return f"{self.bounds.decimal('floor') * 100:.0f}%～{self.bounds.decimal('cap') * 100:.0f}%"
+
+    @property
+    def basis_text(self) -> str:
+        """Which figure the bounds rest on, e.g. '2023年全口径城镇单位就业人员平均工资（月 7,044.38 元）的
+        60%～300%'; when carried over, why."""
+        text = (f"{self.data_year}年{self.series_label}（月平均 {yuan(self.monthly_average)} 元）的"
+                f"{self.percent_text}")
+        if self.carried_over:
+            text += f"；{self.wanted_year}年数据尚未公布，暂沿用{self.data_year}年数据，以经办机构核定为准"
+        return text
+
+    @property
+    def unconfirmed(self) -> bool:
+        return self.average.unconfirmed or self.bounds.unconfirmed or self.series.unconfirmed
+
 
 def wage_bounds(on: date) -> WageBounds:
-    """[floor × A, cap × A] with A the average monthly wage in force on ``on`` (《工伤保险条例》
-    第六十四条: 60 %–300 %), each bound rounded to the fen so the message and the check agree."""
+    """[floor × A, cap × A] in force on ``on``, A being the monthly average of the wage series
+    ``wage_base_series`` names (全口径城镇单位就业人员平均工资 since 国办发〔2019〕13号: 60 %–300 %) for
+    the data year before ``on``'s year; when that year is not published yet the latest earlier
+    year (at most ``max_fallback_years`` back) is used and marked as carried over. Each bound is
+    rounded to the fen from the unrounded monthly average, so the message and the check agree."""
     bounds = figure("wage_base_bounds", on)
-    average = figure("average_monthly_wage", on)
-    a = average.decimal()
-    return WageBounds(floor=to_fen(bounds.decimal("floor") * a), cap=to_fen(bounds.decimal("cap") * a),
-                      average=average, bounds=bounds)
+    series = figure("wage_base_series", on)
+    wanted = on.year - int(series.value["data_year_lag"])
+    oldest = wanted - int(series.value.get("max_fallback_years", 0))
+    average = None
+    for year in range(wanted, oldest - 1, -1):
+        try:
+            average = figure(series.value["key"], date(year, 12, 31))
+            break
+        except PolicyDataMissing:
+            continue
+    if average is None:
+        raise PolicyDataMissing(f"没有{oldest}年至{wanted}年的{series.value['label']}，无法确定"
+                                f"{on:%Y年%m月%d日}的缴费工资基数上下限")
+    monthly = average.decimal("annual") / 12
+    return WageBounds(floor=to_fen(bounds.decimal("floor") * monthly), cap=to_fen(bounds.decimal("cap") * monthly),
+                      average=average, bounds=bounds, series=series, wanted_year=wanted)

@@ -45,9 +45,9 @@ from portal.enrollment.service.premiums import (
     rate_info,
 )
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
-from portal.localtime import local_today
+from portal.localtime import local_today, to_local
 from portal.paging import Paged
-from portal.policy.figures import figure
+from portal.policy.figures import figure, industries, industry_for
 from portal.regions import province
 from portal.security.masking import mask_phone
 from portal.states import StateMachine, Transition
@@ -76,8 +76,69 @@ def _timeline_event(sess: Session, actor: Actor, unit: EnrolledUnit, move: Trans
     return event
 
 
+def platform_item_no(unit: EnrolledUnit) -> str:
+    """The unit's enrollment as a 办件 on the provincial platform, and its inbox case reference."""
+    return f"DWCB-{unit.city_code}-{unit.id:08d}"
+
+
+UNIT_LINK = "/enrollment/unit"
+
+
+def _notify_employer(sess: Session, actor: Actor, unit: EnrolledUnit, move: Transition, event: EnrollmentEvent) -> None:
+    """The employer's inbox hears of the decision: approval, or the return with its reasons (a
+    待办 until the unit sends the enrollment again)."""
+    from portal.inbox import service as inbox
+
+    reference = platform_item_no(unit)
+    office = province().office("agency", unit.city_code)
+    key = f"enrollment:{unit.id}:event:{event.id}:organisation"
+    if move.action is UnitAction.APPROVE:
+        inbox.deliver(sess, organisation_id=unit.organisation_id, kind="notice",
+                      subject="单位工伤保险参保登记已审核通过",
+                      body=(f"您单位（{unit.name}）的工伤保险参保登记已由{office}审核通过：{move.note}。\n"
+                            "现在可以办理参保人员增减（增员、减员、变更缴费工资基数）。"),
+                      link=UNIT_LINK, link_label="查看参保登记", case_reference=reference, dedupe_key=key)
+    elif move.action is UnitAction.RETURN:
+        inbox.deliver(sess, organisation_id=unit.organisation_id, kind="request",
+                      subject="单位工伤保险参保登记被退回，请补正",
+                      body=(f"您单位（{unit.name}）的工伤保险参保登记被{office}退回。\n退回原因：{move.note}\n"
+                            "请按退回原因修改登记信息后重新提交审核。"),
+                      link=UNIT_LINK, link_label="修改并重新提交", case_reference=reference,
+                      action_required=True, dedupe_key=key)
+    elif move.action is UnitAction.SUBMIT and move.source is UnitStatus.RETURNED:
+        inbox.complete_actions(sess, case_reference=reference, kind="request")
+
+
+def _report_to_platform(sess: Session, actor: Actor, unit: EnrolledUnit, move: Transition,
+                        event: EnrollmentEvent) -> None:
+    """Submissions, returns and approvals as a 办件 on the provincial platform (outbox); drafts
+    are never reported, and neither are the return's reasons (they may name people)."""
+    from portal.outbox import gov_items
+
+    stage = {UnitAction.SUBMIT: gov_items.Stage.SUPPLEMENT_RECEIVED if move.source is UnitStatus.RETURNED
+             else gov_items.Stage.RECEIVED,
+             UnitAction.RETURN: gov_items.Stage.SUPPLEMENT_REQUESTED,
+             UnitAction.APPROVE: gov_items.Stage.COMPLETED}.get(move.action)
+    if stage is None:
+        return
+    register = None
+    if stage is gov_items.Stage.RECEIVED:
+        if actor.account_id is None:
+            return  # sent in by a script, not a signed-in account: nobody to name on the platform
+        register = dict(applicant_account_id=actor.account_id, applicant_person_id=None,
+                        applicant_organisation_id=unit.organisation_id,
+                        department=province().office("agency", unit.city_code), city_code=unit.city_code,
+                        received_at=to_local(event.at))
+    completed = move.action is UnitAction.APPROVE
+    gov_items.report_move(
+        sess, service_item=gov_items.ServiceItem.UNIT_ENROLLMENT, item_no=platform_item_no(unit), stage=stage,
+        stage_label=move.action.label, occurred_at=to_local(event.at), event_key=f"enrollment:{unit.id}:event:{event.id}",
+        completed=completed, result="准予参保登记" if completed else None, register=register)
+
+
 #: 单位参保登记: draft → submitted → approved | returned (→ submitted again once answered).
-#: Anything not listed is refused; audit actions "enrollment.unit_<action>".
+#: Anything not listed is refused; audit actions "enrollment.unit_<action>"; submissions and
+#: decisions reach the provincial platform (outbox) and decisions the employer's inbox.
 UNIT_STATES: StateMachine[UnitStatus, UnitAction] = StateMachine(
     name="enrollment",
     object_type="enrolled_unit",
@@ -93,6 +154,7 @@ UNIT_STATES: StateMachine[UnitStatus, UnitAction] = StateMachine(
     },
     illegal=IllegalUnitTransition,
     timeline=_timeline_event,
+    effects=(_report_to_platform, _notify_employer),
 )
 
 
@@ -158,7 +220,7 @@ def check_unit_details(organisation: Organisation, *, uscc: str, name: str, addr
     if not county:
         errors["county_code"] = "请填写所在县（区）行政区划代码"
     elif not (len(county) == 6 and county.isdigit()):
-        errors["county_code"] = "行政区划代码应为6位数字，例如 340104（合肥市蜀山区）"
+        errors["county_code"] = f"行政区划代码应为6位数字，例如 {province().example_county}"
     elif province().city_of(county) is None:
         errors["county_code"] = f"{county} 不是{province().name}的行政区划代码"
     elif county.endswith("00"):
@@ -169,6 +231,11 @@ def check_unit_details(organisation: Organisation, *, uscc: str, name: str, addr
         errors["industry_code"] = "请填写国民经济行业分类代码"
     elif not _INDUSTRY.match(industry):
         errors["industry_code"] = "行业代码格式不正确，例如 E4710 或 4710（GB/T 4754）"
+    elif industry_for(industry) is None:
+        division = industries().get(industry.lstrip("ABCDEFGHIJKLMNOPQRST")[:2])
+        errors["industry_code"] = (
+            f"行业代码 {industry} 的门类字母与大类不符：大类 {division.code}（{division.name}）属于门类 {division.section}"
+            if division else f"行业代码 {industry} 不在《国民经济行业分类》（GB/T 4754-2017）的大类 01–97 中")
     try:
         values["contact_phone"] = normalise_phone(values["contact_phone"])
     except IdentifierError as exc:
@@ -194,8 +261,7 @@ def save_unit(sess: Session, actor: Actor, *, uscc: str, name: str, address: str
     unit.uscc, unit.name, unit.address = details.uscc, details.name, details.address
     unit.county_code, unit.city_code = details.county_code, details.county_code[:4] + "00"
     unit.industry_code = details.industry_code
-    industry = rate_info(details.industry_code, None, None, local_today()).industry
-    unit.risk_class = industry.risk_class if industry else None
+    unit.risk_class = rate_info(details.industry_code, None, None, local_today()).table_class
     unit.contact_name = details.contact_name
     unit.contact_phone, unit.contact_phone_hash = details.contact_phone, phone_hash(details.contact_phone)
     try:

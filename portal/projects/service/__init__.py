@@ -17,6 +17,7 @@ from portal.projects.service.projects import (
     InboxPage,
     ProjectView,
     change_contract_price,
+    check_project_details,
     complete_project,
     enroll_project,
     extend_project,
@@ -44,12 +45,14 @@ from portal.projects.service.roster import (
     RosterRejected,
     RosterRow,
     RowError,
+    WorkerCover,
     WorkerInput,
     add_worker,
     import_workers,
     my_cover,
     read_roster,
     remove_worker,
+    worker_cover,
 )
 from portal.projects.service.roster_import import (
     MAX_BYTES,
@@ -63,7 +66,7 @@ from portal.projects.service.roster_import import (
 __all__ = [
     # a project's enrollment and its state machine (projects)
     "PROJECT_STATES", "IllegalProjectTransition", "SUBJECT_TYPE", "ProjectView", "InboxPage",
-    "enroll_project", "submit_project", "start_project", "complete_project", "change_contract_price",
+    "enroll_project", "check_project_details", "submit_project", "start_project", "complete_project", "change_contract_price",
     "extend_project", "record_permit", "switch_basis", "on_bill_paid", "get_project", "my_projects",
     "project_view", "inbox", "quote_for",
     # 项目工伤保险费 (premium)
@@ -71,6 +74,7 @@ __all__ = [
     # 实名制花名册 (roster, roster_import)
     "TEMPLATE_HEADER", "WorkerInput", "RowError", "RosterRejected", "ImportOutcome", "RosterRow",
     "RosterPage", "CoverLine", "add_worker", "import_workers", "remove_worker", "read_roster", "my_cover",
+    "WorkerCover", "worker_cover",
     "MAX_BYTES", "MAX_ROWS", "ImportFileError", "read_upload", "template_csv", "template_xlsx",
     # the provincial figures (overview), the site poster (poster)
     "CityRow", "per_city", "poster_pdf", "qr_data_uri",

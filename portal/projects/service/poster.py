@@ -1,5 +1,5 @@
 """The site poster (工地公示牌): a PDF with the project's cover status and a QR code that takes
-a worker to the self-check page (我的参保项目). No personal data on it."""
+a worker to the self-check page (我的参保情况). No personal data on it."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ TRANSITIONS: dict[tuple[ProjectStatus | None, ProjectAction], ProjectStatus] = {
     (S.AWAITING_PAYMENT, A.SWITCH_BASIS): S.AWAITING_PAYMENT,
 }
 
-_UNPAID_START = ("该项目尚未缴纳工伤保险费，不能开工。按照“先参保、后开工”的规定（皖人社发〔2023〕21号），"
+_UNPAID_START = ("该项目尚未缴纳工伤保险费，不能开工。按照“先参保、后开工”的规定，"
                  "请先缴纳项目工伤保险费，缴费成功后再登记开工。")
 #: why an action is refused in a status, as the contractor or the clerk reads it (None: any other)
 REFUSALS: dict[ProjectAction, dict[ProjectStatus | None, str]] = {
@@ -101,13 +101,41 @@ def _timeline_event(sess: Session, actor: Actor, project: Project, move: Transit
     return event
 
 
-#: 按项目参保; audit actions "project.<action>", the same names as the timeline's
+def _report_to_platform(sess: Session, actor: Actor, project: Project, move: Transition, event: ProjectEvent) -> None:
+    """The project's enrollment as a 办件 on the provincial platform (outbox): registered when
+    submitted, completed when the premium is paid and the project is insured. Drafts and the
+    later changes of an insured project are not reported."""
+    from portal.outbox import gov_items
+
+    if move.action is A.SUBMIT:
+        if actor.account_id is None:
+            return  # sent in by a script, not a signed-in account: nobody to name on the platform
+        stage, register = gov_items.Stage.RECEIVED, dict(
+            applicant_account_id=actor.account_id, applicant_person_id=None,
+            applicant_organisation_id=project.organisation_id,
+            department=province().office("agency", project.city_code), city_code=project.city_code,
+            received_at=to_local(event.at))
+    elif move.action is A.COVER:
+        stage, register = gov_items.Stage.COMPLETED, None
+    else:
+        return
+    completed = stage is gov_items.Stage.COMPLETED
+    gov_items.report_move(
+        sess, service_item=gov_items.ServiceItem.PROJECT_ENROLLMENT, item_no=project.code, stage=stage,
+        stage_label=move.action.label, occurred_at=to_local(event.at),
+        event_key=f"project:{project.id}:event:{event.id}", detail=f"项目编号 {project.code}",
+        completed=completed, result="已参保" if completed else None, register=register)
+
+
+#: 按项目参保; audit actions "project.<action>", the same names as the timeline's; the
+#: submission and the cover reach the provincial platform as a 办件 (outbox)
 PROJECT_STATES: StateMachine[ProjectStatus, ProjectAction] = StateMachine(
     name="project",
     object_type="project",
     transitions=TRANSITIONS,
     illegal=IllegalProjectTransition,
     timeline=_timeline_event,
+    effects=(_report_to_platform,),
 )
 
 
@@ -218,6 +246,46 @@ CODE_ATTEMPTS = 5
 # --- contractor actions ----------------------------------------------------------------------
 
 
+def check_project_details(*, name: str | None, county_code: str | None, permit_number: str | None,
+                          contract_price: Decimal | None, installation_cost: Decimal | None,
+                          planned_start: date | None, planned_end: date | None) -> tuple[str, str, str | None]:
+    """Every problem of a project's details at once as :class:`InvalidFields` (a value the form
+    could not read arrives as None); else (name, city code, permit number), cleaned."""
+    errors: dict[str, str] = {}
+
+    def check(step, *args):
+        try:
+            return step(*args)
+        except InvalidFields as exc:
+            for key, message in exc.errors.items():
+                errors.setdefault(key, message)
+            return None
+
+    clean_name = check(_clean_name, name)
+    city_code = check(_city_of_county, county_code)
+    permit = check(_clean_permit, permit_number)
+    if planned_start is None:
+        errors["planned_start"] = "请填写计划开工日期，格式如 2024-03-01"
+    if planned_end is None:
+        errors["planned_end"] = "请填写计划竣工日期，格式如 2024-03-01"
+    if planned_start is not None and planned_end is not None:
+        check(_check_dates, planned_start, planned_end)
+    if contract_price is None:
+        errors.setdefault("contract_price", "请填写工程合同价")
+    else:
+        check(_check_price, contract_price)
+    if installation_cost is not None and installation_cost <= 0:
+        errors["installation_cost"] = "建筑安装工程费应大于0，没有可不填"
+    if planned_start is not None and "contract_price" not in errors:
+        try:
+            quote(contract_price, planned_start)  # type: ignore[arg-type]  # refuses a start date no rate covers
+        except UserInputError as exc:
+            errors.setdefault("planned_start", exc.message)
+    if errors:
+        raise InvalidFields(errors)
+    return clean_name, city_code, permit  # type: ignore[return-value]
+
+
 def enroll_project(sess: Session, actor: Actor, *, name: str, county_code: str,
                    permit_number: str | None, contract_price: Decimal,
                    installation_cost: Decimal | None, planned_start: date,
@@ -229,17 +297,9 @@ def enroll_project(sess: Session, actor: Actor, *, name: str, county_code: str,
     savepoint with the code the winner left free, instead of failing."""
     if actor.role is not Role.EMPLOYER or actor.organisation_id is None:
         raise NotFoundError("只有施工总承包单位可以办理按项目参保")
-    name = _clean_name(name)
-    city_code = _city_of_county(county_code)
-    _check_dates(planned_start, planned_end)
-    _check_price(contract_price)
-    if installation_cost is not None and installation_cost <= 0:
-        raise InvalidFields({"installation_cost": "建筑安装工程费应大于0，没有可不填"})
-    try:
-        quote(contract_price, planned_start)  # refuses a start date the rate does not cover
-    except UserInputError as exc:
-        raise InvalidFields({"planned_start": exc.message}, code=exc.code) from None
-    permit_number = _clean_permit(permit_number)
+    name, city_code, permit_number = check_project_details(
+        name=name, county_code=county_code, permit_number=permit_number, contract_price=contract_price,
+        installation_cost=installation_cost, planned_start=planned_start, planned_end=planned_end)
     for _ in range(CODE_ATTEMPTS):
         code = _next_code(sess, city_code, planned_start.year)
         project = Project(

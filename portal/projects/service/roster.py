@@ -38,7 +38,8 @@ from portal.accounts.service import (
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
 from portal.db import independent_transaction, utcnow
-from portal.errors import ConflictError, NotFoundError, UserInputError
+from portal.enrollment import service as enrollment
+from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
 from portal.localtime import local_today
 from portal.paging import page_count
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus, RosterEntry
@@ -124,49 +125,79 @@ def parse_entry_date(value) -> date:
         raise BadValue("entry_date", "进场日期格式不正确，应为 2024-03-01 这样的日期") from None
 
 
-def clean_worker(raw: WorkerInput, project: Project, today: date) -> CleanWorker:
-    """Validate one line; raises :class:`BadValue` (a ValueError) with a Chinese reason."""
+class BadRow(ValueError):
+    """Every problem of one line at once: ``problems`` maps each :class:`WorkerInput` field to its
+    Chinese reason; ``str()`` joins them, for a file's row list."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("；".join(problems.values()))
+        self.problems = problems
+
+
+def clean_worker(raw: WorkerInput, project: Project | None, today: date) -> CleanWorker:
+    """Validate one line; raises :class:`BadRow` (a ValueError) with every problem of the line, so
+    a person fixes a row (or the form) once, not once per field. ``project`` None checks the line
+    on its own (no dates against the project)."""
+    problems: dict[str, str] = {}
+
+    def check(step) -> Any:
+        try:
+            return step()
+        except BadValue as exc:
+            problems.setdefault(exc.field, str(exc))
+            return None
+
     for key, label, value in (("name", "姓名", raw.name), ("id_number", "身份证号码", raw.id_number),
                               ("phone", "手机号码", raw.phone), ("trade", "工种", raw.trade),
                               ("team", "班组", raw.team), ("entry_date", "进场日期", raw.entry_date)):
         if is_formula_like(value):
-            raise BadValue(key, f"{label}以“{value.strip()[:1] or '制表符'}”开头，可能是表格公式，已拒绝；"
-                                "请删除开头的符号后重新上传")
+            problems[key] = (f"{label}以“{value.strip()[:1] or '制表符'}”开头，可能是表格公式，已拒绝；"
+                             "请删除开头的符号后重新上传")
     name = cell_text(raw.name)
-    if not name:
-        raise BadValue("name", "请填写姓名")
-    if len(name) > 50:
-        raise BadValue("name", "姓名过长")
-    if is_number(raw.id_number):
-        raise BadValue("id_number", "身份证号码：请将该列设为文本格式后重新填写（数字格式会丢失末几位）")
-    try:
-        id_number = normalise_id_number(cell_text(raw.id_number))
-    except IdentifierError as exc:
-        raise BadValue("id_number", f"身份证号码：{exc}") from None
+    if "name" not in problems:
+        if not name:
+            problems["name"] = "请填写姓名"
+        elif len(name) > 50:
+            problems["name"] = "姓名过长"
+    id_number = ""
+    if "id_number" not in problems:
+        if is_number(raw.id_number):
+            problems["id_number"] = "身份证号码：请将该列设为文本格式后重新填写（数字格式会丢失末几位）"
+        else:
+            try:
+                id_number = normalise_id_number(cell_text(raw.id_number))
+            except IdentifierError as exc:
+                problems["id_number"] = f"身份证号码：{exc}"
     phone_text = cell_text(raw.phone)
     phone = None
-    if phone_text:
+    if phone_text and "phone" not in problems:
         try:
             phone = normalise_phone(phone_text)
         except IdentifierError as exc:
-            raise BadValue("phone", f"手机号码：{exc}") from None
+            problems["phone"] = f"手机号码：{exc}"
     trade = cell_text(raw.trade)
-    if not trade:
-        raise BadValue("trade", "请填写工种")
-    if len(trade) > 50:
-        raise BadValue("trade", "工种不能超过50个字")
+    if "trade" not in problems:
+        if not trade:
+            problems["trade"] = "请填写工种"
+        elif len(trade) > 50:
+            problems["trade"] = "工种不能超过50个字"
     team = cell_text(raw.team) or None
-    if team and len(team) > 100:
-        raise BadValue("team", "班组不能超过100个字")
-    entry = parse_entry_date(raw.entry_date)
-    earliest = min(project.planned_start, project.started_on or project.planned_start)
-    if entry < earliest:
-        raise BadValue("entry_date", f"进场日期 {entry:%Y-%m-%d} 早于项目开工日期 {earliest:%Y-%m-%d}")
-    if entry > project.planned_end:
-        raise BadValue("entry_date", f"进场日期 {entry:%Y-%m-%d} 晚于项目计划竣工日期 {project.planned_end:%Y-%m-%d}")
-    if entry > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise BadValue("entry_date", f"进场日期 {entry:%Y-%m-%d} 超过今天之后{MAX_DAYS_AHEAD}天，请在人员进场前再登记")
-    return CleanWorker(name, id_number, phone, trade, team, entry, raw.row_number, id_number_hash(id_number))
+    if team and len(team) > 100 and "team" not in problems:
+        problems["team"] = "班组不能超过100个字"
+    entry = check(lambda: parse_entry_date(raw.entry_date)) if "entry_date" not in problems else None
+    if entry is not None and project is not None:
+        earliest = min(project.planned_start, project.started_on or project.planned_start)
+        if entry < earliest:
+            problems["entry_date"] = f"进场日期 {entry:%Y-%m-%d} 早于项目开工日期 {earliest:%Y-%m-%d}"
+        elif entry > project.planned_end:
+            problems["entry_date"] = f"进场日期 {entry:%Y-%m-%d} 晚于项目计划竣工日期 {project.planned_end:%Y-%m-%d}"
+        elif entry > today + timedelta(days=MAX_DAYS_AHEAD):
+            problems["entry_date"] = f"进场日期 {entry:%Y-%m-%d} 超过今天之后{MAX_DAYS_AHEAD}天，请在人员进场前再登记"
+    if problems:
+        # in the order of the columns, whatever order they were found in
+        order = ("name", "id_number", "phone", "trade", "team", "entry_date")
+        raise BadRow({k: problems[k] for k in order if k in problems})
+    return CleanWorker(name, id_number, phone, trade, team, entry, raw.row_number, id_number_hash(id_number))  # type: ignore[arg-type]
 
 
 def cover_from(declared: date, now: datetime) -> datetime:
@@ -247,8 +278,8 @@ def add_worker(sess: Session, actor: Actor, project_id: int, raw: WorkerInput) -
     project = _insured_project(sess, actor, project_id)
     try:
         worker = clean_worker(raw, project, local_today())
-    except BadValue as exc:
-        raise RosterRejected([RowError(None, str(exc), exc.field)], str(exc)) from None
+    except BadRow as exc:
+        raise InvalidFields(exc.problems) from None
     checked = _check(sess, project, [worker])
     if checked.errors:
         raise RosterRejected(checked.errors, checked.errors[0].message)
@@ -433,6 +464,23 @@ def my_cover(sess: Session, actor: Actor) -> list[CoverLine]:
                         .order_by(RosterEntry.cover_from)).all()
     return [CoverLine(project.name, project.code, project.organisation.name, entry.cover_from,
                       project.status.label) for entry, project in rows]
+
+
+@dataclass
+class WorkerCover:
+    """查参保: the signed-in worker's unit cover (单位参保) and project cover (按项目参保)."""
+
+    units: list[enrollment.UnitCoverLine]
+    projects: list[CoverLine]
+
+    @property
+    def empty(self) -> bool:
+        return not self.units and not self.projects
+
+
+def worker_cover(sess: Session, actor: Actor) -> WorkerCover:
+    """Both kinds of cover of the signed-in worker, their own records only."""
+    return WorkerCover(units=enrollment.my_unit_cover(sess, actor), projects=my_cover(sess, actor))
 
 
 def iter_template_rows() -> Iterator[list[str]]:

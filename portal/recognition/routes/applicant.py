@@ -11,7 +11,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from portal.auth.access import requires
 from portal.auth.roles import Role
-from portal.clocks.service import work_calendar
+from portal.clocks.service import statutory_period, work_calendar
 from portal.errors import ConflictError, UserInputError
 from portal.extensions import db_session
 from portal.localtime import local_today
@@ -155,7 +155,7 @@ def save_worker_step(case):
                                    today=local_today())
 
     return handle_form(WorkerForm(), run, done=lambda _: _step_saved(case, "worker"),
-                       again=lambda f, status: _worker_page(f, case, status))
+                       again=lambda f, status: _worker_page(f, case, status), check_all=True)
 
 
 @bp.get("/cases/<int:case_id>/file/employer")
@@ -185,7 +185,7 @@ def save_employer_step(case):
         lambda f: service.save_employer(db_session(), g.actor, case.id, uscc=f.uscc.data, name=f.name.data,
                                         county_code=f.county_code.data),
         done=lambda _: _step_saved(case, "employer"),
-        again=lambda f, status: _employer_page(f, case, status))
+        again=lambda f, status: _employer_page(f, case, status), check_all=True)
 
 
 def _window_for(case, kind=None, day=None):
@@ -195,7 +195,7 @@ def _window_for(case, kind=None, day=None):
         return None
     try:
         return service.filing_window(case.applicant_kind.value, kind, day, calendar=work_calendar(db_session()),
-                                     today=local_today())
+                                     today=local_today(), relied=service.relied_on(case, day))
     except UserInputError:
         return None
 
@@ -248,7 +248,8 @@ def save_event_step(case):
             injury=f.injury.data, died=f.died.data, death_date=f.death_date.data, late_reason=f.late_reason.data,
             today=local_today(), calendar=work_calendar(sess))
 
-    return handle_form(EventForm(), run, done=lambda window: _event_saved(case, window), again=_event_again(case))
+    return handle_form(EventForm(), run, done=lambda window: _event_saved(case, window), again=_event_again(case),
+                       check_all=True)
 
 
 # --- materials -------------------------------------------------------------------------------------
@@ -447,7 +448,8 @@ def send_supplement(case_id: int):
         StartForm(),
         lambda _f: service.supply(db_session(), g.actor, case_id, today=local_today(), now=datetime.now(timezone.utc)),
         done=lambda _: see_other("recognition.case_page", case_id=case_id,
-                                 flash_message="补正材料已提交。工伤认定部门将自收到之日起15日内作出是否受理的决定。"),
+                                 flash_message="补正材料已提交。工伤认定部门将自收到之日起"
+                                 f"{statutory_period('supplement_review')}内作出是否受理的决定。"),
         again=again)
 
 

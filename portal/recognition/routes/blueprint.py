@@ -19,6 +19,12 @@ def action_label(value: str) -> str:
         return value
 
 
+@bp.app_template_global("applicant_role")
+def applicant_role(case) -> str:
+    """申请人 as every page describes it: 用人单位 / 职工本人 / 近亲属（配偶）."""
+    return service.applicant_role(case)
+
+
 @bp.app_template_global("recognition_office_name")
 def recognition_office_name(city_code: str | None) -> str:
     return service.office_name(city_code)

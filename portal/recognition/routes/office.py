@@ -94,7 +94,6 @@ def _case_page(case_id: int, given: dict | None = None, status: int = 200, suppl
                                   view=view, case=view.case, clock=view.clock, forms=_forms(view, given or {}),
                                   supplement_values=supplement_values or {}, fragment=wants_fragment(WORKSPACE),
                                   note_kinds=service.NOTE_KINDS, city_name=city_name,
-                                  relation_label=lambda code: service.relations().get(code, code),
                                   decision_file=view.decision_file, appeal=view.appeal,
                                   today_label=cn_date(local_today()))
     return html, status, {"Vary": "HX-Request"}

@@ -41,7 +41,16 @@ from portal.recognition.service.cases import (
     office_name,
     visible_cases,
 )
-from portal.recognition.service.clock import CaseClock, case_clock
+from portal.recognition.service.clock import (
+    DUE_OVERDUE,
+    DUE_THIS_WEEK,
+    CaseClock,
+    applicant_deadline,
+    case_clock,
+    cases_due,
+    recompute_due_dates,
+    refresh_due_dates,
+)
 from portal.recognition.service.filing import (
     STEP_TITLES,
     AlreadySubmitted,
@@ -58,6 +67,7 @@ from portal.recognition.service.filing import (
     member_choices,
     own_unit,
     problems,
+    relied_on,
     remove_material,
     required_rules,
     reuse_material,
@@ -103,7 +113,13 @@ from portal.recognition.service.handling import (
     suspend_case,
     urge_case_id,
 )
-from portal.recognition.service.policy import applicant_rule, ground, grounds, relations
+from portal.recognition.service.policy import (
+    applicant_role,
+    applicant_rule,
+    ground,
+    grounds,
+    relations,
+)
 from portal.recognition.service.states import (
     APPLICANT_ACTIONS,
     CASE_STATES,
@@ -125,9 +141,12 @@ __all__ = [
     # the procedure
     "APPLICANT_ACTIONS", "CASE_STATES", "TRANSITIONS", "IllegalTransition", "allowed_actions",
     "CaseClock", "case_clock",
+    # due dates stored on the case
+    "DUE_OVERDUE", "DUE_THIS_WEEK", "applicant_deadline", "cases_due", "recompute_due_dates",
+    "refresh_due_dates",
     # filing (the applicant's task list)
     "STEP_TITLES", "AlreadySubmitted", "FilingWindow", "IncompleteFiling", "add_material", "applicant_name",
-    "create_draft", "discard_draft", "filing_window", "load_draft", "material_label", "material_slots",
+    "create_draft", "discard_draft", "filing_window", "load_draft", "relied_on", "material_label", "material_slots",
     "member_choices", "own_unit", "problems", "remove_material", "required_rules", "reuse_material",
     "save_employer", "save_event", "save_worker", "step_states", "submit",
     # the parties' case page
@@ -144,5 +163,5 @@ __all__ = [
     # the province's supervision
     "CityRow", "city_overview", "due_cases", "overview_totals",
     # policy lists
-    "applicant_rule", "ground", "grounds", "relations",
+    "applicant_role", "applicant_rule", "ground", "grounds", "relations",
 ]

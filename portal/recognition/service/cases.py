@@ -18,7 +18,8 @@ from portal.auth.roles import Actor, Role
 from portal.errors import NotFoundError
 from portal.materials import service as materials
 from portal.recognition.models import CaseStatus, DocumentCounter, RecognitionCase
-from portal.regions import city_name
+from portal.recognition.service.policy import applicant_role
+from portal.regions import city_name, province
 
 #: who handles cases: the recognition officers of a city and provincial staff
 OFFICE_ROLES = frozenset({Role.RECOGNITION_OFFICER, Role.PROVINCIAL})
@@ -124,16 +125,14 @@ def may_see_kind(actor: Actor, case: RecognitionCase, kind: str) -> bool:
 
 def office_name(city_code: str | None) -> str:
     """The recognition office of a city, as applicants see it (no person's name)."""
-    if not city_code:
-        return "工伤认定部门"
-    return f"{city_name(city_code)}人力资源和社会保障局"
+    return province().office("recognition_office", city_code) or "工伤认定部门"
 
 
 def actor_office(actor: Actor, case: RecognitionCase) -> str:
     """Who acted, as the timeline and answers name them: an office, never a person."""
     if actor.role in OFFICE_ROLES:
-        return office_name(case.city_code) if actor.role is Role.RECOGNITION_OFFICER else "安徽省人力资源和社会保障厅"
-    return f"申请人（{case.applicant_kind.label}）"
+        return office_name(case.city_code) if actor.role is Role.RECOGNITION_OFFICER else province().hrss_department
+    return f"申请人：{applicant_role(case)}"
 
 
 # --- numbering --------------------------------------------------------------------------------
@@ -171,5 +170,5 @@ def next_document_number(sess: Session, city_code: str, year: int, kind: str) ->
             continue  # another transaction created it first: lock it and count on
     else:  # pragma: no cover - three lost races in a row
         raise RuntimeError("document counter contention")
-    short = city_name(city_code).removesuffix("市")
-    return f"{short}人社{DOCUMENT_WORDS[kind]}〔{year}〕{number}号"
+    prefix = province().office("document_prefix", city_code) or f"{city_name(city_code)}人社"
+    return f"{prefix}{DOCUMENT_WORDS[kind]}〔{year}〕{number}号"

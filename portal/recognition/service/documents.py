@@ -29,7 +29,7 @@ from portal.materials import service as materials
 from portal.recognition.models import Outcome, RecognitionCase, SupplementItem
 from portal.recognition.service import policy
 from portal.recognition.service.cases import office_name
-from portal.regions import city_name
+from portal.regions import city_name, province
 
 TEMPLATES = PROJECT_ROOT / "templates"
 
@@ -56,6 +56,7 @@ def document_environment() -> Environment:
                       finalize=without_invisible_controls)
     env.filters["cn_date"] = cn_date
     env.globals["statutory_period"] = clocks.statutory_period
+    env.globals["served_province"] = province
     return env
 
 
@@ -95,8 +96,8 @@ def _rule(key: str, on: date) -> clocks.Rule:
 def appeal_rights(case: RecognitionCase, on: date) -> Appeal:
     reconsideration = _rule("administrative_reconsideration", on)
     litigation = _rule("administrative_litigation", on)
-    city = city_name(case.city_code) if case.city_code else "本级"
-    return Appeal(reconsideration.period_label, reconsideration.source, f"{city}人民政府",
+    body = province().office("government", case.city_code) or "本级人民政府"
+    return Appeal(reconsideration.period_label, reconsideration.source, body,
                   litigation.period_label, litigation.source)
 
 
@@ -110,13 +111,9 @@ def _parties(case: RecognitionCase) -> dict:
         applicant = case.employer.name
     else:
         applicant = "—"
-    relation = ""
-    if case.relation:
-        relation = policy.relations().get(case.relation, case.relation)
     return {
         "applicant": applicant,
-        "applicant_kind": case.applicant_kind.label,
-        "relation": relation,
+        "applicant_role": policy.applicant_role(case),
         "worker_name": worker.name if worker else "—",
         "worker_id": mask_id_number(worker.id_number) if worker and worker.id_number else "—",
         "employer": case.employer.name if case.employer else "—",
@@ -144,13 +141,14 @@ def acceptance_pdf(case: RecognitionCase, *, number: str, on: date, calendar: cl
     simplified procedure) counted by the rule, suspension, the employer's burden of proof."""
     key = "recognition_decision_simple" if case.simplified else "recognition_decision"
     rule = clocks.rule(key, on)
-    due = problem = None
+    due = problem = provisional = None
     try:
-        due = clocks.deadline(rule, on, calendar=calendar).due_date
+        found = clocks.deadline(rule, on, calendar=calendar)
+        due, provisional = found.due_date, found.provisional_reason
     except clocks.CalendarUnknown as exc:
         problem = exc.message
     return _pdf("acceptance.html", case=case, number=number, on=on, rule=rule, due=due, problem=problem,
-                **_parties(case))
+                provisional=provisional, **_parties(case))
 
 
 def refusal_pdf(case: RecognitionCase, *, number: str, on: date) -> bytes:

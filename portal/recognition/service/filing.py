@@ -16,7 +16,6 @@ Plain Python, no Flask. Every change is audited; nothing commits here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -44,6 +43,7 @@ from portal.errors import (
     PermissionDenied,
     UserInputError,
 )
+from portal.localtime import clock_time
 from portal.materials import service as materials
 from portal.materials.models import StoredFile
 from portal.recognition.models import (
@@ -57,6 +57,7 @@ from portal.recognition.models import (
 from portal.recognition.service import cases, policy, receipt, states
 from portal.recognition.service.cases import INVALID_FIELDS
 from portal.recognition.service.clock import filing_window as window_deadline
+from portal.recognition.service.clock import refresh_due_dates
 from portal.regions import province
 
 #: the steps of the task list, in order (the check page is not a step: it is where they end)
@@ -71,7 +72,6 @@ OPTIONAL_MATERIALS = (("accident_proof", "事故证明（如交通事故责任�
 #: 《企业职工工伤保险试行办法》(劳部发〔1996〕266号), 1996-10-01; earlier dates are typing errors
 EARLIEST_EVENT = date(1996, 1, 1)
 NAME_MAX, PLACE_MAX, ACCOUNT_MAX, INJURY_MAX, REASON_MAX = 100, 200, 2000, 1000, 1000
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class IncompleteFiling(InvalidFields):
@@ -114,6 +114,8 @@ class FilingWindow:
     explanation: str
     late_allowed: bool
     late_note: str
+    #: the last day rests on a year whose holiday arrangement is not confirmed: why (暂定)
+    provisional_reason: str | None = None
 
     @property
     def source(self) -> str:
@@ -136,11 +138,23 @@ def _nominal_end(rule: clocks.Rule, start: date) -> date:
     return clocks.add_months(start, 12 * rule.length)
 
 
+def relied_on(case: RecognitionCase, event_date: date | None = None) -> date | None:
+    """The last day to file already shown to the applicant and stored on the draft, for the same
+    rule and event date: a recomputed window never ends before it (the applicant relied on it)."""
+    event_date = event_date or case.event_date
+    if case.applicant_due_on is None or event_date is None or case.applicant_due_from != event_date:
+        return None
+    if case.applicant_due_rule != policy.applicant_rule(case.applicant_kind.value).window_rule:
+        return None
+    return case.applicant_due_on
+
+
 def filing_window(applicant_kind: str, event_kind: str | None, event_date: date, *,
-                  calendar: clocks.WorkCalendar, today: date) -> FilingWindow:
+                  calendar: clocks.WorkCalendar, today: date, relied: date | None = None) -> FilingWindow:
     """The filing window of 《工伤保险条例》第十七条 for this applicant, counted from the event with
     the rule in config/policy/deadlines.toml (employer_filing / worker_filing), its last day
-    moved off a statutory holiday per the counting policy."""
+    moved off a statutory holiday per the counting policy. ``relied``: a later last day the
+    applicant was shown before (:func:`relied_on`) holds."""
     kind = ApplicantKind(applicant_kind).value
     applicant = policy.applicant_rule(kind)
     who, start = _who(kind), _start_label(event_kind)
@@ -151,17 +165,21 @@ def filing_window(applicant_kind: str, event_kind: str | None, event_date: date,
                             f"{who}应当自{start}起在法定期限内提出工伤认定申请；该日期早于现行规定施行日期，申请时限已经届满",
                             "", applicant.late_allowed, applicant.late_note)
     nominal = _nominal_end(rule, event_date)
+    provisional = None
     try:
         deadline = window_deadline(kind, event_date, calendar)
-        due, explanation = deadline.due_date, deadline.explanation
+        due, explanation, provisional = deadline.due_date, deadline.explanation, deadline.provisional_reason
     except clocks.CalendarUnknown:
         # the holiday shift can only move the last day later: before the nominal end nobody is late
         due, explanation = None, (f"自{start}（{_cn(event_date)}）的次日起算{rule.period_label}，至{_cn(nominal)}；"
                                   "如该日为法定节假日，顺延至节假日后的第一个工作日（该年度节假日安排尚未公布）。")
     last = due or nominal
+    if relied is not None and relied > last:
+        due = last = relied
+        explanation += f"（此前告知您的截止日期为{_cn(relied)}，按该日期执行。）"
     statement = f"{who}应当自{start}起{rule.period_label}内提出工伤认定申请（至{_cn(last)}）"
     return FilingWindow(kind, rule, due, nominal, today > last, statement, explanation,
-                        applicant.late_allowed, applicant.late_note)
+                        applicant.late_allowed, applicant.late_note, provisional)
 
 
 # --- loading and bookkeeping ----------------------------------------------------------------------
@@ -353,7 +371,7 @@ def check_county(raw: str | None) -> str:
     if not county:
         raise IdentifierError("请填写用人单位所在县（区）行政区划代码")
     if not (len(county) == 6 and county.isdigit()):
-        raise IdentifierError("行政区划代码应为6位数字，例如 340104（合肥市蜀山区）")
+        raise IdentifierError(f"行政区划代码应为6位数字，例如 {province().example_county}")
     if province().city_of(county) is None:
         raise IdentifierError(f"{county} 不是{province().name}的行政区划代码；工伤认定申请应向用人单位所在地设区的市提出")
     if county.endswith("00"):
@@ -438,8 +456,11 @@ def save_event(sess: Session, actor: Actor, case_id: int, *, event_kind: str | N
     elif event_date < EARLIEST_EVENT:
         errors["event_date"] = f"日期不能早于{_cn(EARLIEST_EVENT)}，请核对"
     time_value = (event_time or "").strip() or None
-    if time_value and not _TIME.match(time_value):
-        errors["event_time"] = "时间格式不正确，请按 14:30 的格式填写"
+    if time_value:
+        try:
+            time_value = clock_time(time_value)  # "9:30" is stored as "09:30"
+        except ValueError:
+            errors["event_time"] = "时间格式不正确，请按 24 小时制填写，例如 9:30 或 14:30"
     place = (event_place or "").strip()
     if not place:
         errors["event_place"] = "请填写事故发生地点" if kind != EventKind.DISEASE.value else "请填写从事有害作业的地点"
@@ -470,9 +491,10 @@ def save_event(sess: Session, actor: Actor, case_id: int, *, event_kind: str | N
         errors["late_reason"] = f"原因说明不能超过{REASON_MAX}个字"
     window = None
     if kind and event_date is not None and "event_date" not in errors:
-        window = filing_window(case.applicant_kind.value, kind, event_date, calendar=calendar, today=today)
+        window = filing_window(case.applicant_kind.value, kind, event_date, calendar=calendar, today=today,
+                                relied=relied_on(case, event_date))
         if window.late and not window.late_allowed and not reason:
-            errors["late_reason"] = ("已超过一年申请时限：请说明因不属于职工或者其近亲属自身原因耽误的时间"
+            errors["late_reason"] = (f"已超过{clocks.statutory_period('worker_filing', today)}申请时限：请说明因不属于职工或者其近亲属自身原因耽误的时间"
                                      "（如住院治疗、劳动关系仲裁、诉讼期间），工伤认定部门将审查")
     if errors:
         raise InvalidFields(errors, code=INVALID_FIELDS)
@@ -483,6 +505,7 @@ def save_event(sess: Session, actor: Actor, case_id: int, *, event_kind: str | N
     case.late = bool(window and window.late)
     case.late_reason = reason if case.late else None
     _mark(case, "event")
+    refresh_due_dates(case, calendar)  # the filing window, stored on the draft
     sess.flush()
     _audit(sess, actor, case, "draft_save", step="event", late=case.late)
     return window
@@ -657,14 +680,13 @@ def problems(sess: Session, case: RecognitionCase) -> list[str]:
 
 
 def applicant_name(sess: Session, case: RecognitionCase) -> str:
+    """The applicant's name and role as pages and the receipt print it: 张三，近亲属（配偶）."""
     if case.applicant_kind is ApplicantKind.EMPLOYER:
         organisation = sess.get(Organisation, case.applicant_organisation_id)
-        return organisation.name if organisation else "用人单位"
+        return f"{organisation.name}，用人单位" if organisation else "用人单位"
     person = sess.get(Person, case.applicant_person_id)
     name = person.name if person else ""
-    if case.applicant_kind is ApplicantKind.RELATIVE:
-        return f"{name}（受伤害职工的{policy.relations().get(case.relation or '', '近亲属')}）"
-    return f"{name}（职工本人）"
+    return f"{name}，{policy.applicant_role(case)}" if name else policy.applicant_role(case)
 
 
 def submit(sess: Session, actor: Actor, case_id: int, *, today: date, now: datetime, files_dir: Path,
@@ -681,9 +703,9 @@ def submit(sess: Session, actor: Actor, case_id: int, *, today: date, now: datet
         raise AlreadySubmitted(f"该申请已经提交（受理编号 {case.reference}），不能重复提交")
     missing = problems(sess, case)
     window = filing_window(case.applicant_kind.value, case.event_kind.value, case.event_date,
-                           calendar=calendar, today=today) if not missing else None
+                           calendar=calendar, today=today, relied=relied_on(case)) if not missing else None
     if window is not None and window.late and not window.late_allowed and not case.late_reason:
-        missing.append("已超过一年申请时限：请在“事故伤害或职业病情况”中说明耽误的原因")
+        missing.append(f"已超过{clocks.statutory_period('worker_filing', today)}申请时限：请在“事故伤害或职业病情况”中说明耽误的原因")
     if missing:
         raise IncompleteFiling(missing)
     case.late = window.late

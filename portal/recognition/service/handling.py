@@ -210,7 +210,7 @@ def accept_case(sess: Session, actor: Actor, case_id: int, *, simplified: bool =
     sess.flush()
     note = f"受理决定书 {number}"
     if simplified:
-        note += f"；适用简易程序，15日内作出认定决定（{reason}）"
+        note += f"；适用简易程序，{clocks.statutory_period('recognition_decision_simple', on)}内作出认定决定（{reason}）"
     states.apply(sess, actor, case, A.ACCEPT, on=on, note=note,
                  detail={"number": number, "simplified": bool(simplified)})
     return case
@@ -396,7 +396,7 @@ def delivery_records(sess: Session, case: RecognitionCase) -> list[Delivery]:
         record = inbox.delivery_record(sess, dedupe_key=notices.decision_dedupe_key(case, party.key))
         label = PARTY_LABELS[party.key]
         if party.key == "applicant":
-            label += f"（{case.applicant_kind.label}）"
+            label += f"：{policy.applicant_role(case)}"
         rows.append(Delivery(party.key, label, _party_name(sess, party.person_id, party.organisation_id),
                              record.delivered_at if record else None, record.read_at if record else None))
     return rows

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor
+from portal.clocks import service as clocks
 from portal.localtime import to_local
 from portal.recognition.models import (
     CaseAction,
@@ -24,6 +25,7 @@ from portal.recognition.models import (
 )
 from portal.recognition.service.cases import office_name
 from portal.recognition.service.documents import appeal_rights
+from portal.recognition.service.policy import applicant_role
 from portal.states import Transition
 
 A = CaseAction
@@ -95,7 +97,7 @@ def notify(sess: Session, actor: Actor, case: RecognitionCase, move: Transition,
                      attachment_file_id=case.receipt_file_id)
             for party in others:
                 text = ("您的单位已为您提交工伤认定申请" if party.key == "worker"
-                        else f"{case.applicant_kind.label}已就职工{who}提交工伤认定申请")
+                        else f"{applicant_role(case)}已就职工{who}提交工伤认定申请")
                 _deliver(sess, case, party, event, kind="notice", subject=f"{text}（{ref}）",
                          body=f"{text}，受理编号 {ref}，由{office}办理。可在案件页面查看进度。")
         case A.REQUEST_SUPPLEMENT:
@@ -105,7 +107,8 @@ def notify(sess: Session, actor: Actor, case: RecognitionCase, move: Transition,
             _deliver(sess, case, applicant, event, kind="request", action_required=True,
                      subject=f"请补正工伤认定申请材料（{ref}）",
                      body=(f"经审查，您的工伤认定申请材料不完整。请一次性补正以下材料：\n{listing}\n"
-                           "补正期间审查期限停止计算；收到全部补正材料后，工伤认定部门将在15日内作出是否受理的决定。"
+                           "补正期间审查期限停止计算；收到全部补正材料后，工伤认定部门将在"
+                           f"{clocks.statutory_period('supplement_review')}内作出是否受理的决定。"
                            "请在案件页面逐项上传。"))
         case A.SUPPLY:
             from portal.inbox import service as inbox

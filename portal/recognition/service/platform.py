@@ -43,26 +43,23 @@ def report(sess: Session, actor: Actor, case: RecognitionCase, move: Transition,
     """Register the item on submission, then report the stage ``move`` reached (outbox)."""
     from portal.outbox import gov_items
 
-    occurred_at = to_local(event.at)
-    if move.action is A.SUBMIT:
-        from adapters.gov_platform.service_items import SERVICE_ITEM_CODES, ServiceItem
-
-        code, name = SERVICE_ITEM_CODES[ServiceItem.RECOGNITION]
-        gov_items.report_item(
-            sess, item_no=item_no(case), item_code=code, item_name=name,
-            applicant_account_id=case.applicant_account_id,
-            applicant_person_id=case.applicant_person_id,
-            applicant_organisation_id=case.applicant_organisation_id,
-            department=office_name(case.city_code), city_code=case.city_code or "",
-            received_at=occurred_at)
     target = move.target
     result = None
     if target.is_closed:
         result = case.outcome.label if target is CaseStatus.SERVED and case.outcome else target.label
-    gov_items.report_stage(
-        sess, item_no=item_no(case), stage=PLATFORM_STAGES[move.action],
-        stage_label=move.action.label, occurred_at=occurred_at, detail=_public_detail(case, move.action),
-        completed=target.is_closed, result=result, event_key=f"recognition:{case.id}:event:{event.id}")
+    occurred_at = to_local(event.at)
+    register = None
+    if move.action is A.SUBMIT:
+        register = dict(applicant_account_id=case.applicant_account_id,
+                        applicant_person_id=case.applicant_person_id,
+                        applicant_organisation_id=case.applicant_organisation_id,
+                        department=office_name(case.city_code), city_code=case.city_code or "",
+                        received_at=occurred_at)
+    gov_items.report_move(
+        sess, service_item=gov_items.ServiceItem.RECOGNITION, item_no=item_no(case),
+        stage=PLATFORM_STAGES[move.action], stage_label=move.action.label, occurred_at=occurred_at,
+        detail=_public_detail(case, move.action), completed=target.is_closed, result=result,
+        event_key=f"recognition:{case.id}:event:{event.id}", register=register)
 
 
 def _public_detail(case: RecognitionCase, action: CaseAction) -> str:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-from portal.config import PROJECT_ROOT
+from portal.config import config_file
 from portal.policy.dated import Sourced
 
-POLICY_FILE = PROJECT_ROOT / "config" / "policy" / "recognition.toml"
+POLICY_FILE = "policy/recognition.toml"
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,13 @@ class Ground:
         return f"{self.article}：{self.text}"
 
 
-@lru_cache(maxsize=1)
 def _data() -> dict:
-    with POLICY_FILE.open("rb") as fh:
+    return _load(config_file(POLICY_FILE))
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> dict:
+    with path.open("rb") as fh:
         return tomllib.load(fh)
 
 
@@ -58,6 +63,14 @@ def applicant_rule(kind: str) -> ApplicantRule:
 
 def relations() -> dict[str, str]:
     return dict(_data()["relations"])
+
+
+def applicant_role(case) -> str:
+    """Who applied, as every page and document describes the applicant: 用人单位, 职工本人, or
+    近亲属 with the relation chosen when filing, e.g. 近亲属（配偶）."""
+    label = case.applicant_kind.label
+    relation = relations().get(case.relation or "") if case.relation else None
+    return f"{label}（{relation}）" if relation else label
 
 
 def materials() -> list[MaterialRule]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from portal.auth.roles import Actor
 from portal.errors import ConflictError, PermissionDenied
 from portal.recognition.models import CaseAction, CaseEvent, CaseStatus, RecognitionCase
-from portal.recognition.service import notices, platform
+from portal.recognition.service import clock, notices, platform
 from portal.recognition.service.cases import OFFICE_ROLES, actor_office
 from portal.states import StateMachine, Transition
 
@@ -89,7 +89,7 @@ CASE_STATES: StateMachine[CaseStatus, CaseAction] = StateMachine(
     illegal=IllegalTransition,
     guard=_guard,
     timeline=_timeline_event,
-    effects=(platform.report, notices.notify),
+    effects=(clock.due_dates_effect, platform.report, notices.notify),
 )
 
 
@@ -110,9 +110,9 @@ def apply(sess: Session, actor: Actor, case: RecognitionCase, action: CaseAction
     """Move ``case`` by ``action`` on day ``on`` through :data:`CASE_STATES` (timeline, audit,
     platform report, inbox notices) and record the day a case closes. Callers lock the case row
     first (:func:`portal.recognition.service.cases.lock_case`) so two clicks cannot both pass."""
+    if CASE_STATES.next_status(case.status, action).is_closed:
+        # before the move, so its effects (the due dates: a refusal's appeal period) see it
+        case.closed_on = on
     event = CASE_STATES.apply(sess, actor, case, action, note=note, detail=detail,
                               audit_detail={"reference": case.reference, **(detail or {})})
-    if case.status.is_closed:
-        case.closed_on = on
-        sess.flush()
     return event
