@@ -613,8 +613,9 @@ class _Review:
     def basis(self) -> str:
         return str(self.figure.value["basis"])
 
-    def note(self, what: str, before: str) -> str:
-        return (f"按复查鉴定结论，{what}自{cn_date(self.starts)}起按{GRADE_NAMES[self.grade]}计发（结论作出的次月起调整），"
+    def note(self, what: str, before: str, by: str | None = None) -> str:
+        """``by``: what the item follows after the review (default: the new disability grade)."""
+        return (f"按复查鉴定结论，{what}自{cn_date(self.starts)}起按{by or GRADE_NAMES[self.grade]}计发（结论作出的次月起调整），"
                 f"此前按{before}计发（{self.basis}）。")
 
 
@@ -716,7 +717,7 @@ def _care(ctx: _Context, level: CareLevel, base: _Base, review: _Review | None =
         part_label=f"{pct(rate)} × 上年度职工月平均工资",
         notes=(("经劳动能力鉴定委员会确认需要生活护理的，从工伤保险基金按月支付；"
                 "按统筹地区上年度职工月平均工资计发，随之调整。",)
-               + ((review.note("生活护理费（按复查鉴定确认的护理等级）", "原护理等级"),) if review else ())),
+               + ((review.note("生活护理费", "原护理等级", by="复查鉴定确认的生活自理障碍等级"),) if review else ())),
         provisional=base.provisional)
 
 

@@ -180,7 +180,7 @@ def test_a_review_from_grade_6_to_4_changes_the_allowance_and_care_from_the_next
         "inputs": [("care_level", "生活护理等级", "生活部分不能自理", "您选择的等级（以劳动能力鉴定委员会确认为准）"), TYPED_A],
         "figures": [("benefits.care_allowance_rate", "生活部分不能自理：30%"), ROUNDING],
         "notes": ["经劳动能力鉴定委员会确认需要生活护理的，从工伤保险基金按月支付；按统筹地区上年度职工月平均工资计发，随之调整。",
-                  "按复查鉴定结论，生活护理费（按复查鉴定确认的护理等级）自2026年1月1日起按四级计发（结论作出的次月起调整），"
+                  "按复查鉴定结论，生活护理费自2026年1月1日起按复查鉴定确认的生活自理障碍等级计发（结论作出的次月起调整），"
                   f"此前按原护理等级计发（{REVIEW_BASIS}）。"], "provisional": ""}
 
 
