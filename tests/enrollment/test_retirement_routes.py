@@ -5,24 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from tests.enrollment.conftest import make_id
 from tests.enrollment.test_routes import approve_over_http, assert_page, post, text
-
-
-@pytest.fixture
-def employer(app, login_as):
-    client = app.test_client()
-    login_as(client, "employer")
-    return client
-
-
-@pytest.fixture
-def clerk(app, login_as):
-    client = app.test_client()
-    login_as(client, "clerk")
-    return client
 
 
 def test_new_member_page_states_the_rule_and_refuses_a_man_short_of_it(app, employer, clerk, csrf_token):
