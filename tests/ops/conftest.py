@@ -88,3 +88,35 @@ def child_env(**extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
+
+
+def start_sandbox(tmp_path, port: int, *, tax_port: int | None = None, portal_url: str = "http://127.0.0.1:5999"):
+    """``portal sandbox`` as a subprocess on ``port``, waited on until its discovery document
+    answers; returns ``(process, document)``. The caller stops the process."""
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "sandbox", "--port", str(port),
+                                "--tax-port", str(tax_port or free_port()), "--instance", str(tmp_path),
+                                "--portal-url", portal_url],
+                               env=child_env(PORTAL_LOG_LEVEL="WARNING"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def discovery():
+        if process.poll() is not None:
+            pytest.fail(f"portal sandbox exited early: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/openid-configuration",
+                                        timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            return None
+
+    try:
+        return process, wait_for(discovery, what="the sandbox discovery document")
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise

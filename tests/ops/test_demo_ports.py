@@ -6,19 +6,17 @@ subprocesses on free loopback ports."""
 from __future__ import annotations
 
 import errno
-import json
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import click
 import pytest
 
 from portal.cli_support import PortBusy, binding, check_ports, port_in_use
-from tests.ops.conftest import child_env, free_port, wait_for
+from tests.ops.conftest import child_env, free_port, start_sandbox
 
 PORTAL = [sys.executable, "-m", "portal.cli"]
 
@@ -86,22 +84,9 @@ def test_sandbox_on_a_busy_port_says_so(tmp_path, taken_port, option):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_sandbox_stops_on_signal_and_frees_its_ports(tmp_path, sig):
     port, tax_port = free_port(), free_port()
-    process = subprocess.Popen([*PORTAL, "sandbox", "--port", str(port), "--tax-port", str(tax_port),
-                                "--instance", str(tmp_path), "--portal-url", f"http://127.0.0.1:{free_port()}"],
-                               env=child_env(PORTAL_LOG_LEVEL="WARNING"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process, _document = start_sandbox(tmp_path, port, tax_port=tax_port,
+                                       portal_url=f"http://127.0.0.1:{free_port()}")
     try:
-        def discovery():
-            if process.poll() is not None:
-                pytest.fail(f"portal sandbox exited early: {process.stderr.read()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/openid-configuration",
-                                            timeout=2) as response:
-                    return json.loads(response.read())
-            except OSError:
-                return None
-
-        wait_for(discovery, what="the sandbox discovery document")
         for line in process.stdout:  # both servers are bound once it says how to stop
             if "Ctrl-C" in line:
                 break

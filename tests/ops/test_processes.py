@@ -3,18 +3,16 @@ queue file); `portal sandbox` serves the unified-login sandbox alone. Real subpr
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import urllib.request
 
 import pytest
 
 from portal.ops.models import JobRun, JobStatus
-from tests.ops.conftest import child_env, csrf_token, free_port, wait_for
+from tests.ops.conftest import child_env, csrf_token, free_port, start_sandbox, wait_for
 from tests.ops.jobpath import HTMX
 
 PORTAL = [sys.executable, "-m", "portal.cli"]
@@ -63,25 +61,8 @@ def test_worker_process_runs_the_self_check(app, client, login_as):
 
 def test_sandbox_command_serves_discovery(tmp_path):
     port = free_port()
-    process = subprocess.Popen([*PORTAL, "sandbox", "--port", str(port), "--tax-port", str(free_port()),
-                                "--instance", str(tmp_path),
-                                "--portal-url", "http://127.0.0.1:5999"],
-                               env=child_env(PORTAL_LOG_LEVEL="WARNING"),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        def discovery():
-            if process.poll() is not None:
-                pytest.fail(f"portal sandbox exited early: {process.stderr.read()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/.well-known/openid-configuration",
-                                            timeout=2) as response:
-                    return json.loads(response.read())
-            except OSError:
-                return None
-
-        document = wait_for(discovery, what="the sandbox discovery document")
-    finally:
-        stdout, stderr = _stop(process)
+    process, document = start_sandbox(tmp_path, port)
+    _stdout, stderr = _stop(process)
     assert document["issuer"] == f"http://127.0.0.1:{port}"
     assert process.returncode == 0, stderr
     assert list((tmp_path / "sandbox-keys").iterdir())
