@@ -132,7 +132,11 @@ class DayInfo:
 
 class WorkCalendar:
     """Working days from overrides (first), the library, then — for years marked complete —
-    the Monday–Friday rule, else the provisional statutory-holiday rule (see the module)."""
+    the Monday–Friday rule, else the provisional statutory-holiday rule (see the module).
+
+    Each year is answered whole the first time one of its days is asked (a dict of 365 answers),
+    so a calendar kept between requests (``service.work_calendar``) answers from memory. Safe to
+    share between threads: a year is built into a new dict and then assigned."""
 
     def __init__(self, overrides: Mapping[date, DayKind] | None = None,
                  complete_years: Iterable[int] = (), names: Mapping[date, str] | None = None) -> None:
@@ -141,6 +145,8 @@ class WorkCalendar:
         self._complete = frozenset(complete_years)
         #: year → its provisional statutory holidays (date → name), computed once per year
         self._provisional: dict[int, Mapping[date, str]] = {}
+        #: year → the answer for each of its days, computed once per year (:meth:`_year_days`)
+        self._years: dict[int, Mapping[date, DayInfo]] = {}
 
     def knows_year(self, year: int) -> bool:
         """Confirmed: the library's data or the province's confirmation (not provisional)."""
@@ -170,7 +176,19 @@ class WorkCalendar:
             self._provisional[year] = found
         return found
 
-    def info(self, day: date) -> DayInfo:
+    def _year_days(self, year: int) -> Mapping[date, DayInfo]:
+        """Every day of ``year`` answered once (the library's tables are scanned per day looked
+        up, so a year is asked once and kept: a calendar answers any later day from a dict)."""
+        found = self._years.get(year)
+        if found is None:
+            day, found = date(year, 1, 1), {}
+            while day.year == year:
+                found[day] = self._answer(day)
+                day += timedelta(days=1)
+            self._years[year] = found
+        return found
+
+    def _answer(self, day: date) -> DayInfo:
         kind = self._overrides.get(day)
         if kind is not None:
             return DayInfo(day, kind is DayKind.WORKDAY, self._names.get(day), "override",
@@ -183,8 +201,25 @@ class WorkCalendar:
         name = self._provisional_holidays(day.year).get(day)
         return DayInfo(day, name is None and day.weekday() < 5, name, "provisional", provisional=True)
 
+    def info(self, day: date) -> DayInfo:
+        try:
+            return self._year_days(day.year)[day]
+        except CalendarUnknown:
+            return self._answer(day)  # an override still answers in a year no source gives
+
     def is_working_day(self, day: date) -> bool:
         return self.info(day).working
+
+    def last_day_within(self, after: date, working_days: int) -> date:
+        """The last day ``D`` with at most ``working_days`` working days in ``after < d <= D``:
+        the day before the (``working_days`` + 1)-th working day after ``after``."""
+        count, day = 0, after
+        while True:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+                if count > working_days:
+                    return day - timedelta(days=1)
 
     def next_working_day(self, day: date) -> date:
         """``day`` itself when it is a working day, else the first working day after it."""

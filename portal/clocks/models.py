@@ -80,3 +80,21 @@ class DueDates:
     applicant_due_rule: Mapped[str | None] = mapped_column(String(40))
     #: 申请人期限的起算事件日期
     applicant_due_from: Mapped[date | None] = mapped_column(Date)
+
+
+class CalendarVersion(Base):
+    """The calendar's version stamp (日历版本), one row (``id = 1``): every change of the override
+    table or of a year's confirmation writes a new ``token`` in the same transaction, and every
+    node keeps the calendar it built for a token until the token changes
+    (``service.work_calendar``). A random token, not only a counter: a change rolled back never
+    leaves a number behind that a later, different change could reuse."""
+
+    __tablename__ = "holiday_calendar_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 版本号（每次变更加一，便于查看）
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: 版本标记（每次变更随机生成；缓存以此为准）
+    token: Mapped[str] = mapped_column(String(32))
+    #: 最近变更时间
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

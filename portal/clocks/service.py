@@ -14,15 +14,22 @@ Due dates stored on cases (:mod:`portal.clocks.due`: the :class:`DueDates` mixin
 calendar: an area registers its recompute function once (:func:`register_due_dates_recompute`,
 wired in ``portal._wire_areas`` — clocks never imports the areas), and every override entered or
 removed, and every year confirmed or unconfirmed, calls it in the same transaction, audited.
+
+The calendar is kept between requests per process and version token (:func:`work_calendar`);
+each of those changes writes a new token (:func:`calendar_changed`), so every node sees it on its
+next call after the commit.
 """
 
 from __future__ import annotations
 
+import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
@@ -67,7 +74,13 @@ from portal.clocks.due import (
     store_due_dates,
     week_end,
 )
-from portal.clocks.models import DueDates, HolidayOverride, YearCompleteness
+from portal.clocks.models import (
+    CalendarVersion,
+    DueDates,
+    HolidayOverride,
+    YearCompleteness,
+)
+from portal.db import utcnow
 from portal.errors import NotFoundError, PermissionDenied, UserInputError
 from portal.localtime import local_today
 
@@ -82,7 +95,8 @@ __all__ = [
     # the holiday override table
     "FIRST_YEAR", "LAST_YEAR", "NAME_MAX", "SOURCE_MAX", "InvalidOverride", "YearOverview",
     "add_override", "list_overrides", "mark_year_complete", "remove_override", "unmark_year_complete",
-    "work_calendar", "year_overview", "missing_statutory_holidays",
+    "work_calendar", "year_overview", "missing_statutory_holidays", "calendar_changed", "calendar_token",
+    "next_near_day",
     # due dates stored on cases
     "DueChange", "DueDates", "due_this_week", "overdue", "recompute_due_dates", "register_due_dates_recompute",
     "store_due_dates", "week_end",
@@ -146,12 +160,71 @@ def _text(value: str | None, what: str, limit: int) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 
+#: calendars built on this process, by (database, version token): a node keeps what it built
+#: until the stamp in the database changes (a change made on any node), see :func:`work_calendar`
+_CALENDARS: OrderedDict[tuple[str, str], WorkCalendar] = OrderedDict()
+_CALENDARS_KEPT = 4
+_CALENDARS_LOCK = threading.Lock()
+
+
+def calendar_token(sess: Session) -> str | None:
+    """The calendar's version token in the database (None: no stamp row, nothing is cached)."""
+    return sess.execute(select(CalendarVersion.token).where(CalendarVersion.id == 1)).scalar_one_or_none()
+
+
 def work_calendar(sess: Session) -> WorkCalendar:
-    """The working-day calendar with the province's overrides and completed years."""
+    """The working-day calendar with the province's overrides and completed years.
+
+    One small query (the version stamp) per call; the calendar itself is built from the tables
+    once per process and version and then shared (it answers each day from per-year tables). A
+    change through this module writes a new token in its own transaction, so every node's next
+    call, after that transaction commits, builds the new calendar; inside the changing
+    transaction the new token is already visible and the calendar includes the change."""
+    token = calendar_token(sess)
+    key = (_database_key(sess), token or "")
+    if token is not None:
+        with _CALENDARS_LOCK:
+            found = _CALENDARS.get(key)
+            if found is not None:
+                _CALENDARS.move_to_end(key)
+                return found
+    # the stamp is read before the rows: a calendar kept under a token is never older than it
     rows = sess.execute(select(HolidayOverride.day, HolidayOverride.kind, HolidayOverride.name)).all()
     years = sess.execute(select(YearCompleteness.year)).scalars().all()
-    return WorkCalendar({r.day: r.kind for r in rows}, complete_years=years,
-                        names={r.day: r.name for r in rows})
+    calendar = WorkCalendar({r.day: r.kind for r in rows}, complete_years=years,
+                            names={r.day: r.name for r in rows})
+    if token is not None:
+        with _CALENDARS_LOCK:
+            _CALENDARS[key] = calendar
+            while len(_CALENDARS) > _CALENDARS_KEPT:
+                _CALENDARS.popitem(last=False)
+    return calendar
+
+
+def _database_key(sess: Session) -> str:
+    """Which database a token belongs to (tests and tools open several in one process)."""
+    return sess.get_bind().url.render_as_string(hide_password=True)
+
+
+def calendar_changed(sess: Session) -> None:
+    """Write a new version token (and count the version up) in ``sess``'s transaction: called by
+    every change of the override table or of a year's confirmation. On PostgreSQL the UPDATE
+    locks the stamp row, so two changes in parallel are applied one after the other."""
+    token = uuid.uuid4().hex
+    updated = sess.execute(update(CalendarVersion).where(CalendarVersion.id == 1)
+                           .values(version=CalendarVersion.version + 1, token=token, changed_at=utcnow())
+                           .execution_options(synchronize_session=False)).rowcount
+    if not updated:
+        sess.add(CalendarVersion(id=1, version=1, token=token))
+    sess.flush()
+
+
+def next_near_day(today: date, calendar: WorkCalendar, *, near_working_days: int | None = None) -> date:
+    """The last due date that :func:`status` calls NEAR (即将到期) on ``today``: a due date from
+    today up to this day is near, an earlier one overdue. Lists filter on it in SQL
+    (``today <= due_on <= next_near_day(...)``) and mean what each case's clock means."""
+    near = counting_policy().near_working_days if near_working_days is None else near_working_days
+    return calendar.last_day_within(today, near)
 
 
 def list_overrides(sess: Session, year: int) -> list[HolidayOverride]:
@@ -229,6 +302,7 @@ def add_override(sess: Session, actor: Actor, day: date, kind: DayKind | str, na
                                created_by=actor.account_id)
     sess.add(override)
     sess.flush()
+    calendar_changed(sess)
     audit.record(sess, actor, "clocks.override_added", object_type="holiday_override",
                  object_id=override.id, detail={"day": day.isoformat(), "kind": kind.value, "name": name})
     recompute_due_dates(sess, actor, reason=f"override_added:{day.isoformat()}")
@@ -245,6 +319,7 @@ def remove_override(sess: Session, actor: Actor, override_id: int) -> HolidayOve
                  detail={"day": override.day.isoformat(), "kind": override.kind.value, "name": override.name})
     sess.delete(override)
     sess.flush()
+    calendar_changed(sess)
     recompute_due_dates(sess, actor, reason=f"override_removed:{override.day.isoformat()}")
     return override
 
@@ -269,6 +344,7 @@ def mark_year_complete(sess: Session, actor: Actor, year: int, source: str) -> Y
     mark = YearCompleteness(year=year, source=source, marked_by=actor.account_id)
     sess.add(mark)
     sess.flush()
+    calendar_changed(sess)
     audit.record(sess, actor, "clocks.year_marked_complete", object_type="holiday_year", object_id=year,
                  detail={"year": year})
     recompute_due_dates(sess, actor, reason=f"year_confirmed:{year}")
@@ -283,6 +359,7 @@ def unmark_year_complete(sess: Session, actor: Actor, year: int) -> None:
         raise NotFoundError(f"{year}年没有“全年安排已录入完整”的确认")
     sess.delete(mark)
     sess.flush()
+    calendar_changed(sess)
     audit.record(sess, actor, "clocks.year_unmarked", object_type="holiday_year", object_id=year,
                  detail={"year": year})
     recompute_due_dates(sess, actor, reason=f"year_unconfirmed:{year}")

@@ -14,11 +14,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,6 +100,13 @@ class RecognitionCase(DueDates, Base):
     :class:`portal.clocks.models.DueDates`, kept by ``service.clock.refresh_due_dates``."""
 
     __tablename__ = "recognition_case"
+    __table_args__ = (
+        # the office queue (service/queue.py): the cases of a status (in a city) in due-date
+        # order; the queue's and the overview's counts from the index alone
+        Index("ix_recognition_case_queue", "status", "city_code", "office_due_on", "id"),
+        # a city's open cases with a date in due-date order, whatever their status
+        Index("ix_recognition_case_city_due", "city_code", "office_due_on", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 受理编号 (reference number), given on submission, e.g. RD-340100-2026-000012
@@ -280,6 +289,10 @@ class Urge(Base):
     """催办: an applicant presses a case; staff answer in writing."""
 
     __tablename__ = "recognition_urge"
+    __table_args__ = (
+        Index("ix_recognition_urge_unanswered", "case_id",
+              sqlite_where=text("answer IS NULL"), postgresql_where=text("answer IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("recognition_case.id"), index=True)

@@ -95,6 +95,7 @@ def test_the_overview_counts_every_city(sess, people, cases):
 
 
 def test_one_citys_due_cases(sess, people, cases):
-    rows = recognition.due_cases(sess, people.province, "340100", today=TODAY)
-    assert [r.case.id for r in rows] == [cases["overdue"].id, cases["near"].id]
-    assert [r.case.id for r in recognition.due_cases(sess, people.province, WUHU, today=TODAY)] == [cases["wuhu"].id]
+    page = recognition.due_cases(sess, people.province, "340100", today=TODAY)
+    assert [r.case.id for r in page.rows] == [cases["overdue"].id, cases["near"].id] and page.total == 2
+    assert [r.case.id for r in recognition.due_cases(sess, people.province, WUHU, today=TODAY).rows] == [
+        cases["wuhu"].id]

@@ -232,7 +232,8 @@ def office_city_due(city_code: str):
     """One city's overdue and near-due cases."""
     if province().city(city_code) is None:
         abort(404)
-    rows = service.due_cases(db_session(), g.actor, city_code)
+    page = request.args.get("page", 1, type=int) or 1
+    result = service.due_cases(db_session(), g.actor, city_code, page=max(1, min(page, 10_000)))
     return render_partial_or_page("recognition/office/city_due.html", "recognition/office/city_due.html",
-                                  "city-due", rows=rows, city=city_name(city_code), city_code=city_code,
-                                  today=local_today())
+                                  "city-due", result=result, rows=result.rows, city=city_name(city_code),
+                                  city_code=city_code, today=local_today())

@@ -3,7 +3,8 @@ areas import. The use cases live beside this file:
 
 - ``filing``: the applicant's task list (draft, steps, materials) and submission;
 - ``applicant``: the parties' case page, supplement (补正), pressing (催办) and withdrawal;
-- ``handling``: the recognition office's queue, case page and actions, written answers to 催办;
+- ``handling``: the recognition office's case page and actions, written answers to 催办;
+- ``queue``: the office's case queue, filtered, sorted and paged in SQL on the stored due dates;
 - ``supervision``: the province's overdue overview (超期监督);
 - ``states``: the procedure as a state machine (:data:`CASE_STATES`), whose effects are
   ``platform`` (一网通办 stages through the outbox) and ``notices`` (the parties' inboxes);
@@ -79,21 +80,14 @@ from portal.recognition.service.filing import (
 )
 from portal.recognition.service.handling import (
     ANSWER_MAX,
-    CLOCK_DUE,
-    CLOCK_NEAR,
-    CLOCK_OVERDUE,
     NOTE_KINDS,
     NOTE_MAX,
     OTHER_ITEM,
     REASON_MAX,
     REASONING_MAX,
-    STATUS_ALL,
-    STATUS_OPEN,
     SUPPLEMENT_NOTICE,
     SUSPENSION_NOTICE,
     OfficeCaseView,
-    QueuePage,
-    QueueRow,
     SupplementRequest,
     UrgeAlreadyAnswered,
     UrgeNotFound,
@@ -102,9 +96,7 @@ from portal.recognition.service.handling import (
     answer_urge,
     decide_case,
     delivery_records,
-    list_queue,
     office_view,
-    queue_rows,
     read_case,
     refuse_case,
     request_supplement,
@@ -119,6 +111,17 @@ from portal.recognition.service.policy import (
     ground,
     grounds,
     relations,
+)
+from portal.recognition.service.queue import (
+    CLOCK_DUE,
+    CLOCK_NEAR,
+    CLOCK_OVERDUE,
+    STATUS_ALL,
+    STATUS_OPEN,
+    QueuePage,
+    QueueRow,
+    list_queue,
+    queue_rows,
 )
 from portal.recognition.service.states import (
     APPLICANT_ACTIONS,

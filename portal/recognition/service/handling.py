@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import Account, AccountKind
 from portal.audit import service as audit
@@ -41,7 +41,6 @@ from portal.errors import ConflictError, InvalidFields, NotFoundError, Permissio
 from portal.localtime import local_today
 from portal.materials import service as materials
 from portal.materials.models import StoredFile
-from portal.paging import Paged, page_count
 from portal.recognition.models import (
     CaseAction,
     CaseMaterial,
@@ -590,88 +589,3 @@ def office_view(sess: Session, actor: Actor, case_id: int, *, today: date | None
                  object_id=str(case.id), city_code=case.city_code,
                  detail={"reference": case.reference, "notes": len(notes)})
     return view
-
-
-# --- the office's queue ----------------------------------------------------------------------------------
-
-PER_PAGE = 20
-#: queue filters: status values, plus "open" (every case not closed) and "all"
-STATUS_OPEN, STATUS_ALL = "open", "all"
-CLOCK_OVERDUE, CLOCK_NEAR, CLOCK_DUE = "overdue", "near", "due"  #: 已超期 / 即将到期 / 两者
-
-
-@dataclass
-class QueueRow:
-    case: RecognitionCase
-    clock: case_clock_module.CaseClock
-    open_urges: int
-
-    @property
-    def due_date(self) -> date | None:
-        d = self.clock.deadline
-        return d.due_date if d is not None else None
-
-
-@dataclass
-class QueuePage(Paged):
-    rows: list[QueueRow]
-    total: int
-    page: int
-    per_page: int
-
-
-def _sort_key(row: QueueRow):
-    """Overdue first, then by due date; paused and clockless cases after, closed last."""
-    closed = row.case.status.is_closed
-    due = row.due_date
-    return (closed, 0 if row.clock.overdue else 1, due is None, due or date.max, row.case.id)
-
-
-def queue_rows(sess: Session, actor: Actor, *, status: str = STATUS_OPEN, clock: str | None = None,
-               q: str | None = None, city_code: str | None = None, today: date | None = None) -> list[QueueRow]:
-    """Cases the actor may see (city scope from :func:`cases.visible_cases`), filtered and with
-    their clocks, sorted by due date with overdue first. Clocks are computed in Python: the
-    working-day calendar is not in SQL."""
-    _require_office(actor)
-    today = today or local_today()
-    query = case_repo.visible_cases(actor).options(
-        selectinload(RecognitionCase.worker), selectinload(RecognitionCase.employer),
-        selectinload(RecognitionCase.pauses))
-    if status == STATUS_OPEN:
-        query = query.where(RecognitionCase.status.not_in([s for s in CaseStatus if s.is_closed]))
-    elif status != STATUS_ALL:
-        query = query.where(RecognitionCase.status == CaseStatus(status))
-    if city_code:
-        query = query.where(RecognitionCase.city_code == city_code)
-    if q:
-        query = query.where(RecognitionCase.reference.contains(q.strip().upper(), autoescape=True))
-    found = list(sess.execute(query).scalars())
-    urges = open_urge_counts(sess, [c.id for c in found])
-    calendar = clocks.work_calendar(sess)
-    rows = [QueueRow(c, case_clock_module.case_clock(c, calendar, today), urges.get(c.id, 0)) for c in found]
-    if clock == CLOCK_OVERDUE:
-        rows = [r for r in rows if r.clock.overdue]
-    elif clock == CLOCK_NEAR:
-        rows = [r for r in rows if r.clock.near]
-    elif clock == CLOCK_DUE:
-        rows = [r for r in rows if r.clock.overdue or r.clock.near]
-    rows.sort(key=_sort_key)
-    return rows
-
-
-def list_queue(sess: Session, actor: Actor, *, status: str = STATUS_OPEN, clock: str | None = None,
-               q: str | None = None, city_code: str | None = None, page: int = 1,
-               per_page: int = PER_PAGE, today: date | None = None) -> QueuePage:
-    rows = queue_rows(sess, actor, status=status, clock=clock, q=q, city_code=city_code, today=today)
-    pages = page_count(len(rows), per_page)
-    page = min(max(1, page), pages)
-    return QueuePage(rows[(page - 1) * per_page: page * per_page], len(rows), page, per_page)
-
-
-def open_urge_counts(sess: Session, case_ids: Sequence[int]) -> dict[int, int]:
-    if not case_ids:
-        return {}
-    result = sess.execute(select(Urge.case_id, func.count()).where(Urge.case_id.in_(list(case_ids)),
-                                                                   Urge.answer.is_(None))
-                          .group_by(Urge.case_id)).all()
-    return {case_id: count for case_id, count in result}

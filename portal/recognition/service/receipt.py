@@ -28,12 +28,19 @@ def file_size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def hash_groups(digest: str) -> str:
+    """A hex digest in groups of eight, as people read and compare it (the PDF then breaks lines
+    between groups; breaking inside a 64-character word letter by letter cost about a quarter
+    of the receipt's rendering time)."""
+    return " ".join(digest[i:i + 8] for i in range(0, len(digest), 8))
+
+
 def render_receipt(*, case, applicant: str, files, labels: dict[int, str], window, issued_at: datetime,
                    case_url: str, office: str) -> bytes:
     """The receipt PDF of a case being submitted (its reference already given); ``labels`` names
     each file's kind of material (by stored file id)."""
     rows = [{"kind": labels.get(f.id, f.kind), "name": f.display_name, "size": file_size(f.size),
-             "sha256": f.sha256} for f in files]
+             "sha256": hash_groups(f.sha256)} for f in files]
     worker = case.worker
     html = document_environment().get_template("recognition/receipt_pdf.html").render(
         case=case, applicant=applicant, worker_name=worker.name if worker else "",

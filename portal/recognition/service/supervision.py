@@ -2,9 +2,13 @@
 near their statutory deadline, overdue, suspended, and how many 催办 wait for an answer; and, for
 one city, the overdue and near-due cases themselves.
 
-Plain Python. Clocks are computed with the working-day calendar (``handling.queue_rows``), so the
-counts are exactly what each case page shows. Provincial staff see every city; a city officer
-calling these sees only their own city (the case scope of ``cases.visible_cases``).
+Plain Python. The counts are two GROUP BY queries on the due dates stored on each case
+(``office_due_on``, kept current by ``clock.refresh_due_dates``), with the same rules as the
+queue (``queue``): overdue = due before today, near = due from today up to
+``clocks.next_near_day(today)``, which is what each case's clock says. "期限暂无法计算" counts the
+open cases whose office clock should run (submitted, accepted, decided) but have no stored date
+(a year no calendar source covers). Provincial staff see every city; a city officer calling these
+sees only their own city (the case scope of ``cases.visible_cases``).
 """
 
 from __future__ import annotations
@@ -12,12 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.auth.roles import Actor
-from portal.recognition.models import CaseStatus
-from portal.recognition.service import handling
+from portal.clocks import service as clocks
+from portal.localtime import local_today
+from portal.recognition.models import CaseStatus, RecognitionCase, Urge
+from portal.recognition.service import cases as case_repo
+from portal.recognition.service import queue
 from portal.regions import province
+
+C = RecognitionCase
+#: open statuses in which the office's clock runs (a date is stored unless the calendar lacks the year)
+CLOCKED = (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED, CaseStatus.DECIDED)
 
 
 @dataclass(frozen=True)
@@ -32,22 +44,48 @@ class CityRow:
     unknown: int = 0  #: 期限暂无法计算（日历未录入）
 
 
+def overview_query(actor: Actor, today: date, near_until: date):
+    """Per status and city: open cases, those with a stored date, near, overdue. One GROUP BY in
+    the order of the index ``ix_recognition_case_queue`` (status, city_code, office_due_on), so
+    both databases count from the index alone."""
+    due = C.office_due_on
+    return (select(C.status, C.city_code, func.count(), func.count(due),
+                   func.count().filter(due.between(today, near_until)),
+                   func.count().filter(clocks.overdue(due, today)))
+            .where(case_repo.visible_cases(actor).whereclause, C.status.in_(queue.OPEN_STATUSES))
+            .group_by(C.status, C.city_code))
+
+
+def open_urges_query(actor: Actor):
+    """Per city: unanswered 催办 of open cases."""
+    return (select(C.city_code, func.count()).select_from(Urge).join(C, C.id == Urge.case_id)
+            .where(Urge.answer.is_(None), case_repo.visible_cases(actor).whereclause,
+                   C.status.in_(queue.OPEN_STATUSES))
+            .group_by(C.city_code))
+
+
 def city_overview(sess: Session, actor: Actor, *, today: date | None = None) -> list[CityRow]:
     """One row per city of the province (all 16, also those without cases), in the order of
     config/regions.toml."""
-    rows = handling.queue_rows(sess, actor, status=handling.STATUS_OPEN, today=today)
-    by_city: dict[str, list[handling.QueueRow]] = {}
-    for row in rows:
-        by_city.setdefault(row.case.city_code or "", []).append(row)
+    today = today or local_today()
+    try:
+        near_until = clocks.next_near_day(today, clocks.work_calendar(sess))
+    except clocks.CalendarUnknown:
+        near_until = date.fromordinal(today.toordinal() - 1)  # no day can be said to be near
+    counts: dict[str, list[int]] = {}  # city → open, near, overdue, suspended, unknown
+    for status, city_code, n, dated, near, overdue in sess.execute(overview_query(actor, today, near_until)):
+        mine = counts.setdefault(city_code, [0, 0, 0, 0, 0])
+        mine[0] += n
+        mine[1] += near
+        mine[2] += overdue
+        mine[3] += n if status is CaseStatus.SUSPENDED else 0
+        mine[4] += n - dated if status in CLOCKED else 0
+    urges = {city: n for city, n in sess.execute(open_urges_query(actor))}
     result = []
     for city in province().cities:
-        mine = by_city.get(city.code, [])
-        result.append(CityRow(
-            code=city.code, name=city.name, open=len(mine),
-            near=sum(1 for r in mine if r.clock.near), overdue=sum(1 for r in mine if r.clock.overdue),
-            suspended=sum(1 for r in mine if r.case.status is CaseStatus.SUSPENDED),
-            open_urges=sum(r.open_urges for r in mine),
-            unknown=sum(1 for r in mine if r.clock.problem)))
+        open_, near, overdue, suspended, unknown = counts.get(city.code, (0, 0, 0, 0, 0))
+        result.append(CityRow(code=city.code, name=city.name, open=open_, near=near, overdue=overdue,
+                              suspended=suspended, open_urges=urges.get(city.code, 0), unknown=unknown))
     return result
 
 
@@ -58,7 +96,9 @@ def overview_totals(rows: list[CityRow]) -> CityRow:
                    sum(r.open_urges for r in rows), sum(r.unknown for r in rows))
 
 
-def due_cases(sess: Session, actor: Actor, city_code: str, *, today: date | None = None) -> list[handling.QueueRow]:
-    """The overdue and near-due open cases of one city, overdue first, then by due date."""
-    return handling.queue_rows(sess, actor, status=handling.STATUS_OPEN, clock=handling.CLOCK_DUE,
-                               city_code=city_code, today=today)
+def due_cases(sess: Session, actor: Actor, city_code: str, *, page: int = 1, per_page: int = queue.PER_PAGE,
+              today: date | None = None) -> queue.QueuePage:
+    """The overdue and near-due open cases of one city, overdue first, then by due date, a page
+    at a time (the queue's ``clock=due`` filter)."""
+    return queue.list_queue(sess, actor, status=queue.STATUS_OPEN, clock=queue.CLOCK_DUE, city_code=city_code,
+                            page=page, per_page=per_page, today=today)
