@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, false
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Person
@@ -43,6 +43,13 @@ class EnrolledUnit(Base):
     """One employer's work-injury insurance enrollment (单位参保登记), at most one per organisation."""
 
     __tablename__ = "enrolled_unit"
+    __table_args__ = (
+        # the review inbox: a city's units of one status, longest waiting first (and the
+        # provincial overview's counts by city and status, read from the index alone)
+        Index("ix_enrolled_unit_city_status_submitted", "city_code", "status", "submitted_at", "id"),
+        # the provincial list of one status across cities
+        Index("ix_enrolled_unit_status_submitted", "status", "submitted_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
@@ -125,6 +132,11 @@ class UnitMember(Base):
     ``end_date``; adding the same person again later starts a new row."""
 
     __tablename__ = "unit_member"
+    __table_args__ = (
+        # a unit's members insured on a day, in start-date order (lists); with the wage, the
+        # payroll totals of the page and of the provincial overview are read from the index alone
+        Index("ix_unit_member_unit_dates", "unit_id", "start_date", "end_date", "wage_base"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("enrolled_unit.id"), index=True)

@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,7 +54,7 @@ from portal.paging import Paged, page_count
 __all__ = [
     "PER_PAGE", "SHOW_ACTION", "SHOW_ALL", "SHOW_CHOICES", "SHOW_UNREAD", "InboxKind", "InboxPage",
     "complete_actions", "counts_for", "deliver", "delivery_record", "get_message", "in_inbox_of",
-    "messages_for", "open_message", "validate_link",
+    "messages_for", "messages_query", "open_message", "validate_link",
 ]
 
 PER_PAGE = 20
@@ -192,9 +192,28 @@ def messages_for(sess: Session, actor: Actor, *, page: int = 1, per_page: int = 
     if show not in SHOW_CHOICES:
         raise UserInputError("筛选条件不正确", code="inbox_bad_filter")
     per_page = max(1, min(per_page, 100))
+    conditions = _message_conditions(actor, case_reference=case_reference, show=show)
+    if conditions is None:
+        return InboxPage([], 0, 1, per_page, show, case_reference)
+    total = sess.execute(select(func.count()).select_from(InboxMessage).where(*conditions)).scalar_one()
+    pages = page_count(total, per_page)
+    page = min(max(1, page), pages)
+    rows = sess.execute(_ordered(select(InboxMessage).where(*conditions))
+                        .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    return InboxPage(list(rows), total, page, per_page, show, case_reference)
+
+
+def messages_query(actor: Actor, *, case_reference: str | None = None, show: str = SHOW_ALL) -> Select | None:
+    """The inbox list's query for the actor (None for staff, who have no inbox), in its order:
+    the recipient's index narrows it to their own messages before they are sorted."""
+    conditions = _message_conditions(actor, case_reference=case_reference, show=show)
+    return None if conditions is None else _ordered(select(InboxMessage).where(*conditions))
+
+
+def _message_conditions(actor: Actor, *, case_reference: str | None, show: str) -> list | None:
     owner = _owner_condition(actor)
     if owner is None:
-        return InboxPage([], 0, 1, per_page, show, case_reference)
+        return None
     conditions = [owner]
     if case_reference:
         conditions.append(InboxMessage.case_reference == case_reference)
@@ -202,15 +221,12 @@ def messages_for(sess: Session, actor: Actor, *, page: int = 1, per_page: int = 
         conditions.append(_outstanding())
     elif show == SHOW_UNREAD:
         conditions.append(InboxMessage.read_at.is_(None))
-    total = sess.execute(select(func.count()).select_from(InboxMessage).where(*conditions)).scalar_one()
-    pages = page_count(total, per_page)
-    page = min(max(1, page), pages)
-    rows = sess.execute(
-        select(InboxMessage).where(*conditions)
-        .order_by(case((_outstanding(), 0), else_=1), case((InboxMessage.read_at.is_(None), 0), else_=1),
-                  InboxMessage.delivered_at.desc(), InboxMessage.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return InboxPage(list(rows), total, page, per_page, show, case_reference)
+    return conditions
+
+
+def _ordered(query: Select) -> Select:
+    return query.order_by(case((_outstanding(), 0), else_=1), case((InboxMessage.read_at.is_(None), 0), else_=1),
+                          InboxMessage.delivered_at.desc(), InboxMessage.id.desc())
 
 
 def get_message(sess: Session, actor: Actor, message_id: int) -> InboxMessage:

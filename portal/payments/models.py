@@ -51,7 +51,15 @@ class Bill(Base):
     __tablename__ = "bill"
     # Ids are never reused (SQLite AUTOINCREMENT): the bill number derives from the id, and the
     # platform keeps every bill number it has seen, even of a bill whose transaction rolled back.
-    __table_args__ = (Index("ix_bill_subject", "subject_type", "subject_id"), {"sqlite_autoincrement": True})
+    __table_args__ = (Index("ix_bill_subject", "subject_type", "subject_id"),
+                      # the bills list: an employer's or a city's bills (of one status), newest first
+                      Index("ix_bill_organisation_newest", "organisation_id", "id"),
+                      Index("ix_bill_organisation_status", "organisation_id", "status", "id"),
+                      Index("ix_bill_city_newest", "city_code", "id"),
+                      Index("ix_bill_city_status", "city_code", "status", "id"),
+                      # the projects overview's sums by city and status, from the index alone
+                      Index("ix_bill_kind_city_status", "subject_type", "city_code", "status", "amount"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 缴费单号, human-readable, e.g. GS20261123000042
@@ -60,9 +68,9 @@ class Bill(Base):
     subject_type: Mapped[str] = mapped_column(String(20))
     subject_id: Mapped[int]
     #: 缴费单位
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     #: 参保地 (prefecture city division code): which city's staff see the bill
-    city_code: Mapped[str] = mapped_column(String(6), index=True)
+    city_code: Mapped[str] = mapped_column(String(6))
     #: 费用项目, e.g. 项目参保保费 / 补缴保费
     purpose: Mapped[str] = mapped_column(String(50))
     #: 应缴金额 (yuan, to the fen)

@@ -60,6 +60,13 @@ class Project(Base):
     """One construction project insured on its own (按项目参保) by its general contractor."""
 
     __tablename__ = "project"
+    __table_args__ = (
+        # the project list: a city's projects, most recently changed first; all cities' likewise
+        Index("ix_project_city_updated", "city_code", "updated_at", "id"),
+        Index("ix_project_updated", "updated_at", "id"),
+        # the provincial overview's counts by city and status, from the index alone
+        Index("ix_project_city_status", "city_code", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 项目参保编号, e.g. XM340100202400001; printed on the certificate
@@ -137,7 +144,9 @@ class RosterEntry(Base):
     """
 
     __tablename__ = "roster_entry"
-    __table_args__ = (Index("ix_roster_entry_person_active", "person_id", "exited_at"),)
+    __table_args__ = (Index("ix_roster_entry_person_active", "person_id", "exited_at"),
+                      # a project's active roster count (project list, case page, overview)
+                      Index("ix_roster_entry_project_active", "project_id", "exited_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)

@@ -26,6 +26,7 @@ from portal.enrollment.service.members import (
     add_member,
     approved_own_unit,
     change_wage_base,
+    members_query,
     my_unit_cover,
     read_member,
     read_members,
@@ -62,6 +63,8 @@ from portal.enrollment.service.units import (
     save_unit,
     submit_unit,
     unit_form_data,
+    unit_list_page_query,
+    unit_list_query,
 )
 
 __all__ = [
@@ -69,9 +72,10 @@ __all__ = [
     "UNIT_STATES", "IllegalUnitTransition", "UnitView", "UnitRow", "UnitListPage", "CityFigures",
     "own_unit", "unit_form_data", "save_unit", "create_unit", "submit_unit", "read_own_unit",
     "read_unit_for_review", "approve_unit", "return_unit", "list_units", "province_overview",
+    "unit_list_query", "unit_list_page_query",
     # insured persons (members)
     "MemberRow", "MembersPage", "approved_own_unit", "add_member", "change_wage_base", "remove_member",
-    "read_members", "read_member", "UnitCoverLine", "my_unit_cover",
+    "read_members", "read_member", "members_query", "UnitCoverLine", "my_unit_cover",
     # 批量增员 (imports)
     "HEADERS", "MAX_BYTES", "MAX_ROWS", "ImportFileError", "ImportRejected", "ImportResult", "RowError",
     "import_members", "template_csv", "template_xlsx",

@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, load_only
 
 from portal.accounts.models import Person
 from portal.accounts.service import (
@@ -51,7 +51,7 @@ from portal.enrollment.service.units import (
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
 from portal.localtime import cn_date, local_today
 from portal.money import MoneyError, parse_amount
-from portal.paging import Paged
+from portal.paging import Paged, page_count
 from portal.policy.figures import figure
 from portal.policy.retirement import retirement
 from portal.regions import province
@@ -369,24 +369,33 @@ def read_members(sess: Session, actor: Actor, *, unit_id: int | None = None, sho
                              today=today or local_today())
 
 
-def _members_page(sess: Session, actor: Actor, *, unit_id: int | None, show: str, page: int, per_page: int,
-                  today: date) -> MembersPage | None:
-    unit = _unit_for_reader(sess, actor, unit_id)
-    if unit is None:
-        return None  # an employer that has not enrolled yet: the page says how to start
-    show = show if show in SHOW_CHOICES else "current"
-    query = select(UnitMember).where(UnitMember.unit_id == unit.id)
+def members_query(unit_id: int, show: str, today: date) -> Select:
+    """The members list's query for one unit and filter (全部 / 在保 / 已减员 / 需复核), unordered."""
+    query = select(UnitMember).where(UnitMember.unit_id == unit_id)
     if show == "current":
         query = query.where(or_(UnitMember.end_date.is_(None), UnitMember.end_date >= today))
     elif show == "ended":
         query = query.where(UnitMember.end_date < today)
     elif show == "flagged":
         query = query.where(or_(UnitMember.age_warning.is_(True), UnitMember.needs_review.is_(True)))
+    return query
+
+
+def _members_page(sess: Session, actor: Actor, *, unit_id: int | None, show: str, page: int, per_page: int,
+                  today: date) -> MembersPage | None:
+    unit = _unit_for_reader(sess, actor, unit_id)
+    if unit is None:
+        return None  # an employer that has not enrolled yet: the page says how to start
+    show = show if show in SHOW_CHOICES else "current"
+    query = members_query(unit.id, show, today)
     total = sess.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page = min(max(1, page), page_count(total, per_page))
     members = sess.execute(query.order_by(UnitMember.start_date, UnitMember.id)
                            .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    # only the shown columns of the page's persons: their phone and bank account stay encrypted
     persons = {p.id: p for p in sess.execute(
-        select(Person).where(Person.id.in_({m.person_id for m in members}))).scalars()} if members else {}
+        select(Person).where(Person.id.in_({m.person_id for m in members}))
+        .options(load_only(Person.id, Person.name, Person.id_number, raiseload=True))).scalars()} if members else {}
     info = None
     if unit.status is UnitStatus.APPROVED and unit.risk_class:
         try:

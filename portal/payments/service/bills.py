@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
@@ -63,8 +63,10 @@ class BillPage:
     total: int
 
 
-def list_bills(sess: Session, actor: Actor, *, status: BillStatus | None = None, page: int = 1) -> BillPage:
-    """An employer's own bills, or the bills of a staff member's city (provincial: all)."""
+def bill_list_query(actor: Actor, *, status: BillStatus | None = None) -> Select | None:
+    """The bills list's query, newest first: an employer's own bills, or the bills of a staff
+    member's city (provincial: all); None for anyone else. Indexes (organisation, status) and
+    (city, status) serve the filters and the order."""
     query = select(Bill)
     if actor.role is Role.EMPLOYER and actor.organisation_id is not None:
         query = query.where(Bill.organisation_id == actor.organisation_id)
@@ -73,13 +75,21 @@ def list_bills(sess: Session, actor: Actor, *, status: BillStatus | None = None,
     elif actor.role is not None and actor.role.is_city_staff and actor.city_code:
         query = query.where(Bill.city_code == actor.city_code)
     else:
-        return BillPage([], 1, 1, 0)
+        return None
     if status is not None:
         query = query.where(Bill.status == status)
-    total = sess.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return query.order_by(Bill.id.desc())
+
+
+def list_bills(sess: Session, actor: Actor, *, status: BillStatus | None = None, page: int = 1) -> BillPage:
+    """One page of :func:`bill_list_query`, counted and paged in SQL."""
+    query = bill_list_query(actor, status=status)
+    if query is None:
+        return BillPage([], 1, 1, 0)
+    total = sess.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = page_count(total, PER_PAGE)
     page = min(max(1, page), pages)
-    bills = sess.scalars(query.order_by(Bill.id.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    bills = sess.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return BillPage(bills, page, pages, total)
 
 

@@ -23,6 +23,8 @@ from portal.projects.service.projects import (
     extend_project,
     get_project,
     inbox,
+    inbox_page_query,
+    inbox_query,
     my_projects,
     on_bill_paid,
     project_view,
@@ -68,7 +70,7 @@ __all__ = [
     "PROJECT_STATES", "IllegalProjectTransition", "SUBJECT_TYPE", "ProjectView", "InboxPage",
     "enroll_project", "check_project_details", "submit_project", "start_project", "complete_project", "change_contract_price",
     "extend_project", "record_permit", "switch_basis", "on_bill_paid", "get_project", "my_projects",
-    "project_view", "inbox", "quote_for",
+    "project_view", "inbox", "inbox_query", "inbox_page_query", "quote_for",
     # 项目工伤保险费 (premium)
     "PremiumQuote", "quote",
     # 实名制花名册 (roster, roster_import)

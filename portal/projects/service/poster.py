@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
 from portal.db import will_write
+from portal.documents import html_to_pdf
 from portal.errors import NotFoundError
 from portal.projects.service.projects import get_project
 
@@ -25,8 +26,6 @@ def poster_pdf(sess: Session, actor: Actor, project_id: int, *, self_check_url: 
                render_html) -> bytes:
     """The poster of the contractor's project; the download is audited. ``render_html(template,
     **context)`` is Flask's render_template, passed in so this module stays free of Flask."""
-    from weasyprint import HTML
-
     if actor.role is not Role.EMPLOYER:
         raise NotFoundError("未找到该项目")
     will_write(sess)
@@ -35,4 +34,4 @@ def poster_pdf(sess: Session, actor: Actor, project_id: int, *, self_check_url: 
                        qr=qr_data_uri(self_check_url))
     audit.record(sess, actor, "project.poster", object_type="project", object_id=project.id,
                  city_code=project.city_code)
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)

@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.auth.roles import Actor, Role
 from portal.db import utcnow
@@ -558,19 +558,14 @@ class InboxPage:
     total: int
 
 
-def inbox(sess: Session, actor: Actor, *, status: str | None = None, county: str | None = None,
-          name: str | None = None, city: str | None = None, page: int = 1) -> InboxPage:
-    """Projects of the clerk's city (provincial staff: any city, optionally one), newest first."""
+def _inbox_conditions(actor: Actor, *, status: str | None, county: str | None, name: str | None,
+                      city: str | None) -> list:
+    """What the project list shows: projects sent in, in the actor's scope, filtered."""
     if actor.role is Role.CLERK:
         city = actor.city_code
     elif actor.role is not Role.PROVINCIAL:
         raise NotFoundError("无权查看")
-    active_count = (select(func.count()).where(RosterEntry.project_id == Project.id,
-                                                RosterEntry.exited_at.is_(None))
-                    .correlate(Project).scalar_subquery())
-    stmt = select(Project, active_count).where(Project.status != ProjectStatus.DRAFT)
-    count = select(func.count()).select_from(Project).where(Project.status != ProjectStatus.DRAFT)
-    conditions = []
+    conditions = [Project.status != ProjectStatus.DRAFT]
     if city:
         conditions.append(Project.city_code == city)
     if status:
@@ -579,11 +574,35 @@ def inbox(sess: Session, actor: Actor, *, status: str | None = None, county: str
         conditions.append(Project.county_code == county)
     if name:
         conditions.append(Project.name.contains(name, autoescape=True))
-    for condition in conditions:
-        stmt, count = stmt.where(condition), count.where(condition)
-    total = sess.execute(count).scalar_one()
+    return conditions
+
+
+def inbox_query(actor: Actor, *, status: str | None = None, county: str | None = None,
+                name: str | None = None, city: str | None = None) -> Select:
+    """The project list's filtered query, unordered: each project with its active roster count
+    (one correlated count on the roster's index) and its contractor loaded in the same statement."""
+    active_count = (select(func.count()).where(RosterEntry.project_id == Project.id,
+                                                RosterEntry.exited_at.is_(None))
+                    .correlate(Project).scalar_subquery())
+    return (select(Project, active_count)
+            .where(*_inbox_conditions(actor, status=status, county=county, name=name, city=city))
+            .options(joinedload(Project.organisation)))
+
+
+def inbox_page_query(stmt: Select, page: int) -> Select:
+    """Most recently changed first; the index (city, updated_at) gives this order."""
+    return (stmt.order_by(Project.updated_at.desc(), Project.id.desc())
+            .offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+
+
+def inbox(sess: Session, actor: Actor, *, status: str | None = None, county: str | None = None,
+          name: str | None = None, city: str | None = None, page: int = 1) -> InboxPage:
+    """Projects of the clerk's city (provincial staff: any city, optionally one), newest first;
+    counted and paged in SQL."""
+    filters = dict(status=status, county=county, name=name, city=city)
+    total = sess.execute(select(func.count()).select_from(Project)
+                         .where(*_inbox_conditions(actor, **filters))).scalar_one()
     pages = page_count(total, PER_PAGE)
     page = min(max(1, page), pages)
-    rows = sess.execute(stmt.order_by(Project.updated_at.desc(), Project.id.desc())
-                        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    rows = sess.execute(inbox_page_query(inbox_query(actor, **filters), page)).all()
     return InboxPage([(p, int(n or 0)) for p, n in rows], page, pages, total)

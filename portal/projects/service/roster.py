@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from portal.accounts.models import Person
 from portal.accounts.service import (
@@ -420,8 +420,11 @@ def _roster_page(sess: Session, actor: Actor, project_id: int, *, page: int, sho
     page = min(max(1, page), pages)
     entries = list(sess.execute(base.order_by(RosterEntry.id).offset((page - 1) * PER_PAGE)
                                 .limit(PER_PAGE)).scalars())
+    # only what the page shows (the masked number) and matches on: phones and bank accounts of
+    # the persons stay encrypted
     persons = {p.id: p for p in sess.execute(select(Person).where(
-        Person.id.in_([e.person_id for e in entries]))).scalars()} if entries else {}
+        Person.id.in_([e.person_id for e in entries])).options(
+        load_only(Person.id, Person.id_number, Person.id_number_hash, raiseload=True))).scalars()} if entries else {}
     others: dict[str, list[str]] = {}
     if staff:  # by blind index: each contractor may have typed its own record of the worker
         flagged = [persons[e.person_id].id_number_hash for e in entries if e.overlap_flag and e.exited_at is None]
