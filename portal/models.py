@@ -15,5 +15,6 @@ from portal.outbox import models as outbox_models  # noqa: F401
 from portal.payments import models as payments_models  # noqa: F401
 from portal.projects import models as projects_models  # noqa: F401
 from portal.recognition import models as recognition_models  # noqa: F401
+from portal.renders import models as renders_models  # noqa: F401
 
 metadata = Base.metadata

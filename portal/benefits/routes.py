@@ -4,17 +4,27 @@ The estimator is a GET form: no sign-in, no session, nothing written. With htmx 
 (#estimate-results) updates while the person types, and field messages are swapped in beside
 their fields out of band; without JavaScript the form submits and the whole page comes back.
 
-The PDF costs about a second of CPU to render and anyone may ask for it: it is rate-limited per
-address (``ratelimit_public_pdf``) and cached by what decides it — the checked facts, the day,
-the benefit figures and the templates (:func:`_estimate_pdf_key`) — so asking again renders
-nothing.
+The PDF is rendered by the background worker (``portal.renders``): anyone may ask for it, so it
+is rate-limited per address (``ratelimit_public_pdf``) and known by what decides it — the checked
+facts, the day, the benefit figures and the templates (:func:`_estimate_pdf_key`). A document
+rendered before (this process's document cache, or a job any node finished) is served at once;
+otherwise the person gets a page that says 正在生成… and then offers the file.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Blueprint, current_app, g, make_response, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from portal.auth.access import public, requires
 from portal.auth.roles import Role
@@ -23,6 +33,8 @@ from portal.benefits.forms import DEPENDANT_ROWS, FACT_FIELDS, EstimateForm
 from portal.documents import html_to_pdf
 from portal.extensions import db_session
 from portal.localtime import local_today
+from portal.renders import service as renders
+from portal.renders.access import requester_secret
 from portal.web.limits import (
     document_cache,
     document_key,
@@ -121,6 +133,9 @@ def estimate_page():
 
 
 ESTIMATE_PDF_TEMPLATE = "benefits/estimate_pdf.html"
+#: the background-rendered document kind of the estimate PDF (``portal.renders``)
+ESTIMATE_PDF_KIND = "benefits.estimate"
+ESTIMATE_PDF_NAME = "benefits-estimate.pdf"
 
 
 @lru_cache(maxsize=4)
@@ -159,17 +174,36 @@ def estimate_pdf():
     if errors:
         return render_template("benefits/estimate.html", oob=False,
                                **_context(form, None, errors, [], prefill_note=None, my_cases=[])), 422
-    today = local_today()
-
-    def render() -> bytes:
-        html = render_template(ESTIMATE_PDF_TEMPLATE, **_context(form, result, {}, effects, notes))
-        return html_to_pdf(html, base_url=request.host_url)
-
-    pdf = document_cache("benefits.estimate_pdf").get_or_render(_estimate_pdf_key(result, today), render)
+    key = _estimate_pdf_key(result, local_today())
+    cache = document_cache("benefits.estimate_pdf")
+    pdf = cache.get(key)
+    if pdf is None:
+        pdf = renders.rendered(db_session(), key)
+        if pdf is not None:
+            cache.put(key, pdf)
+    if pdf is None:
+        job = renders.start_render(db_session(), kind=ESTIMATE_PDF_KIND, document_key=key,
+                                   params={"query": request.query_string.decode("utf-8", "replace"),
+                                           "base_url": request.host_url},
+                                   owner_secret=requester_secret(create=True), filename=ESTIMATE_PDF_NAME)
+        return redirect(url_for("renders.show", token=job.token), 303)
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = 'inline; filename="benefits-estimate.pdf"'
+    response.headers["Content-Disposition"] = f'inline; filename="{ESTIMATE_PDF_NAME}"'
     return response
+
+
+def render_estimate_pdf(params: dict) -> bytes:
+    """The estimate PDF for the query a person asked with (the background worker calls this, in
+    a request context rebuilt from it, so the document is the one the route would render)."""
+    with current_app.test_request_context("/benefits/estimate.pdf", query_string=params["query"],
+                                          base_url=params["base_url"]):
+        form = EstimateForm(request.args)
+        result, errors, effects, notes = _run(form)
+        if errors:
+            raise ValueError("the facts of a queued estimate no longer check")
+        html = render_template(ESTIMATE_PDF_TEMPLATE, **_context(form, result, {}, effects, notes))
+        return html_to_pdf(html, base_url=request.host_url)
 
 
 #: words for the parts of a figure's value on the tables page

@@ -17,6 +17,7 @@ from portal.recognition.models import (
     Outcome,
     RecognitionCase,
 )
+from tests.renders.helpers import assert_one_cjk_sc_font, fetch_rendered
 
 GRADE_4 = {"date": "2024-05-10", "outcome": "disability", "grade": "4", "own_monthly_wage": "5432.17",
            "average_monthly_wage": "8000", "care_level": "partial"}
@@ -150,12 +151,10 @@ def test_review_appraisal_fields(client):
 
 
 def test_pdf_has_cjk_fonts_and_the_amounts(client):
-    response = client.get(url(DEATH, "/benefits/estimate.pdf"))
+    response = fetch_rendered(client, url(DEATH, "/benefits/estimate.pdf"))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert_one_cjk_sc_font(response.data)
     reader = PdfReader(io.BytesIO(response.data))
-    fonts = {str(font.get_object()["/BaseFont"]) for page in reader.pages
-             for font in page["/Resources"]["/Font"].values()}
-    assert any("CJK" in f and "SC" in f for f in fonts), fonts
     text = "".join(page.extract_text() for page in reader.pages)
     assert "工伤保险待遇测算" in text and "1,036,420.00" in text and "估算" in text
 

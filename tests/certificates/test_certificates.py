@@ -50,6 +50,7 @@ def test_holder_downloads_a_pdf_with_cjk_fonts_and_a_qr(client, login_as, csrf_t
         for font in page["/Resources"]["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]))
     assert any("CJK" in f and "SC" in f for f in fonts), fonts
+    assert len(fonts) == 1, fonts  # one font for the whole document (portal.documents)
     text = reader.pages[0].extract_text()
     assert "项目参保证明" in text and "合肥某安置房项目" in text and "校验码" in text
 

@@ -21,6 +21,7 @@ import pytest
 from portal import config as portal_config
 from portal.config import CONFIG_DIR, ConfigError, load_settings, validate
 from tests.conftest import settings_for_tests
+from tests.renders.helpers import fetch_rendered
 
 ANHUI = re.compile(r"安徽|合肥|皖")
 
@@ -169,7 +170,7 @@ def test_estimate_pdf_of_the_second_province(second_app):
     from pypdf import PdfReader
 
     url = "/benefits/estimate.pdf?outcome=disability&grade=7&date=2026-03-01&own_monthly_wage=9000&ends_employment=y"
-    response = second_app.test_client().get(url)
+    response = fetch_rendered(second_app.test_client(), url)  # rendered by the background worker
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(response.data)).pages)
     assert "伤残" in text  # the text layer is readable, so the check below means something
