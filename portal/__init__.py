@@ -65,7 +65,14 @@ def _init_extensions(app: Flask, settings) -> None:
     from portal.cli import register_commands
     from portal.extensions import csrf, htmx, limiter
     from portal.tasks import queue
-    from portal.web import errors, filters, hooks, input_guard, unit_of_work
+    from portal.web import (
+        errors,
+        filters,
+        hooks,
+        input_guard,
+        submissions,
+        unit_of_work,
+    )
 
     csrf.init_app(app)
     limiter.init_app(app)
@@ -78,6 +85,7 @@ def _init_extensions(app: Flask, settings) -> None:
     input_guard.init_app(app)  # after the actor is known, before any view: refuses control characters
     errors.init_app(app)
     filters.init_app(app)
+    submissions.init_app(app)  # {{ submission_field() }}: a retried POST never writes twice
     # The task queue follows this app's settings and runs tasks against its database.
     queue.init_app(app)
     # `flask --app portal X` offers the same commands as the `portal` script.
@@ -86,7 +94,7 @@ def _init_extensions(app: Flask, settings) -> None:
 
 #: Areas whose ``routes.bp`` blueprint the app serves, in registration order.
 AREAS = ("public", "auth", "home", "accounts", "audit", "ops", "enrollment", "api", "certificates",
-         "payments", "projects", "clocks", "materials", "inbox", "recognition", "benefits")
+         "payments", "projects", "clocks", "materials", "inbox", "recognition", "benefits", "renders")
 
 
 def _wire_areas(app: Flask) -> None:
@@ -99,10 +107,12 @@ def _wire_areas(app: Flask) -> None:
     from portal.clocks import service as clocks
     from portal.enrollment import service as enrollment
     from portal.materials import service as materials
+    from portal.ops import service as ops
     from portal.outbox import service as outbox
     from portal.payments import service as payments
     from portal.projects import service as projects
     from portal.recognition import service as recognition
+    from portal.tasks import jobs as job_tasks
     from portal.tasks import payments as payment_tasks
 
     # 参保证明: what a certificate may say of a unit and of a project
@@ -118,6 +128,16 @@ def _wire_areas(app: Flask) -> None:
     payments.set_platform_provider(lambda: tax_platform_client(current_app))
     # a new bill's 缴款码 is asked for through the outbox, right after the issuing commit
     outbox.register_handler(payments.REFERENCE_TOPIC, payment_tasks.deliver_reference)
+    # a job run asked for in a request goes to the task queue right after its commit
+    outbox.register_handler(ops.ENQUEUE_TOPIC, job_tasks.enqueue_recorded)
+    # heavy documents the background worker renders (a page shows 正在生成… meanwhile)
+    from portal.benefits import routes as benefits_routes
+    from portal.renders import service as renders
+    from portal.renders import tasks as render_tasks
+
+    renders.use_queue(render_tasks.render_document)  # importing the module registers its tasks
+    renders.register_renderer(benefits_routes.ESTIMATE_PDF_KIND, benefits_routes.render_estimate_pdf,
+                              title="工伤保险待遇测算（估算）")
 
 
 def tax_platform_client(app: Flask):

@@ -249,6 +249,26 @@ def _default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
+def gunicorn_options(bind: str, workers: int | None = None, threads: int = 4, log_level: str = "info") -> dict:
+    """The server settings of ``portal serve`` (the HTTP benchmark runs its bare Flask baseline
+    under the same ones)."""
+    return {
+        "bind": bind,
+        "workers": workers or _default_workers(),
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 60,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "accesslog": None,  # the portal logs each request itself, without query strings
+        "errorlog": "-",
+        "loglevel": log_level.lower(),
+        # gunicorn ≥ 25 opens a control socket in ~/.gunicorn; nothing of ours uses it, and two
+        # portals on one host would fight over the path.
+        "control_socket_disable": True,
+    }
+
+
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="地址:端口 / host:port")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
@@ -260,27 +280,12 @@ def serve(bind: str, workers: int | None, threads: int) -> None:
     os.environ.setdefault("PORTAL_ENV", "production")
     app = build_app()
     app_settings = app.config["PORTAL_SETTINGS"]
-    options = {
-        "bind": bind,
-        "workers": workers or _default_workers(),
-        "worker_class": "gthread",
-        "threads": threads,
-        "timeout": 60,
-        "graceful_timeout": 30,
-        "keepalive": 5,
-        "accesslog": None,  # the portal logs each request itself, without query strings
-        "errorlog": "-",
-        "loglevel": app_settings.log_level.lower(),
-        "proc_name": "portal",
-        "post_fork": _gunicorn_post_fork,
-        # gunicorn ≥ 25 opens a control socket in ~/.gunicorn; nothing of ours uses it, and two
-        # portals on one host would fight over the path.
-        "control_socket_disable": True,
-    }
+    options = {**gunicorn_options(bind, workers, threads, app_settings.log_level),
+               "proc_name": "portal", "post_fork": _gunicorn_post_fork}
     click.echo(f"门户启动 / serving on http://{bind} ({app_settings.env}, database "
                f"{redact_url(app_settings.database_url)}, {options['workers']} workers × {threads} threads)",
                err=True)
-    _run_gunicorn(app, options)
+    run_gunicorn(app, options)
 
 
 def _gunicorn_post_fork(server, worker) -> None:
@@ -289,7 +294,7 @@ def _gunicorn_post_fork(server, worker) -> None:
     app.extensions["portal.database"].engine.dispose(close=False)
 
 
-def _run_gunicorn(app: Flask, options: Mapping[str, Any]) -> None:
+def run_gunicorn(app: Flask, options: Mapping[str, Any]) -> None:
     from gunicorn.app.base import BaseApplication
 
     class PortalGunicorn(BaseApplication):
@@ -383,11 +388,14 @@ def _serve_sandboxes(env_settings, issuer: str, port: int, tax_port: int, portal
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="线程数 / consumer threads")
 @click.option("--periodic/--no-periodic", default=True, show_default=True,
-              help="是否执行定时任务 / run periodic tasks (run them on one worker only)")
+              help="参与定时任务调度 / take part in scheduling periodic tasks (one worker at a time "
+                   "holds the scheduler lease, so every node may keep this on)")
 @with_appcontext
 def worker(workers: int, periodic: bool) -> None:
     """后台任务进程 (Huey consumer), foreground. Point PORTAL_QUEUE_URL and PORTAL_DATABASE_URL
-    at the same Redis and database as the web servers."""
+    at the same Redis and database as the web servers. Run one per node: periodic tasks are
+    enqueued once per minute across all workers (the scheduler lease, portal.tasks.scheduler), and
+    the sweeper re-queues jobs a dead worker held."""
     from portal.tasks import queue
 
     # binds the queue to this app and registers the tasks of portal.tasks.queue.TASK_MODULES

@@ -15,7 +15,7 @@ from portal.auth.roles import Role
 from portal.extensions import database, db_session
 from portal.ops import service
 from portal.ops.forms import SelfCheckForm
-from portal.tasks import jobs, queue
+from portal.tasks import queue
 from portal.web.forms import back_with_errors, handle_form, see_other
 from portal.web.rendering import wants_fragment
 
@@ -83,7 +83,7 @@ def self_check():
 def request_self_check():
     return handle_form(
         SelfCheckForm(),
-        lambda _: service.start_self_check(db_session(), g.actor, enqueue=jobs.run_self_check),
+        lambda _: service.start_self_check(db_session(), g.actor),
         done=_requested,
         again=lambda f, _: back_with_errors(f, "ops.self_check"))
 

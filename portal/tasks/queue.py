@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from huey import Huey
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Scheduler
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
 
 from portal.config import ConfigError, load_settings
@@ -85,7 +85,15 @@ class _LazyStorage:
 
 
 class PortalHuey(Huey):
-    """Huey whose broker comes from ``queue_url`` and can be re-pointed before consumers start."""
+    """Huey whose broker comes from ``queue_url`` and can be re-pointed before consumers start.
+
+    Periodic tasks go through ``periodic_gate`` (``portal.tasks.scheduler.SchedulerGate``, set by
+    :func:`init_app`): with several workers only the lease holder enqueues them."""
+
+    #: ``gate(timestamp) -> bool``; None lets every scheduler enqueue (a lone in-process consumer)
+    periodic_gate: "Callable[[object], bool] | None" = None
+    #: how often a scheduler looks for due periodic tasks (Huey's own is 60 s)
+    periodic_tick_seconds: int = 60
 
     def __init__(self, queue_url: str, immediate: bool = False) -> None:
         backend_of(queue_url)
@@ -100,6 +108,20 @@ class PortalHuey(Huey):
     @property
     def backend(self) -> str:
         return backend_of(self.queue_url)
+
+    def read_periodic(self, timestamp):
+        # asked every ``periodic_tick_seconds`` by the consumer's scheduler; the gate is asked
+        # every tick (it renews the lease) even when nothing is due
+        gate = self.periodic_gate
+        if gate is not None and not gate(timestamp if timestamp is not None else self._get_timestamp()):
+            return []
+        return super().read_periodic(timestamp)
+
+    def create_consumer(self, **options) -> Consumer:
+        tick = max(1, int(self.periodic_tick_seconds))
+        scheduler = type("PortalScheduler", (Scheduler,), {"periodic_task_seconds": tick})
+        consumer_class = type("PortalConsumer", (Consumer,), {"scheduler_class": scheduler})
+        return consumer_class(self, **options)
 
     def configure(self, queue_url: str, immediate: bool) -> None:
         """Point at another broker (call before starting consumers, not while they run)."""
@@ -139,9 +161,13 @@ def init_app(app: "Flask") -> None:
     """Point the queue at ``app``'s settings and register the tasks; tasks in this process will
     use ``app``'s database."""
     global _bound_app
+    from portal.tasks.scheduler import SchedulerGate
+
     register_tasks()
     settings = app.config["PORTAL_SETTINGS"]
     huey.configure(settings.queue_url, bool(settings.queue_immediate))
+    huey.periodic_gate = SchedulerGate(app)
+    huey.periodic_tick_seconds = int(settings.scheduler_tick_seconds)
     app.extensions["portal.queue"] = huey
     _bound_app = app
 

@@ -14,6 +14,9 @@ Every POST that takes a form reads the same way::
 - The form is validated with its CSRF token (``validate_on_submit``); invalid input answers 422.
 - ``run(form)`` calls one service. Its result goes to ``done(result)``, which answers (usually a
   303 to the page that shows the change).
+- A POST carrying a submission key (``{{ submission_field() }}`` in the form) that was already
+  carried out gets the first answer again and runs nothing; the key is recorded in the request's
+  transaction with what the service wrote (``portal.web.submissions``).
 - A domain error rolls the request's unit of work back, whatever the response. Its message goes
   beside the field it names (:class:`~portal.errors.InvalidFields`, or ``field_for(error)``), else
   at the top of the form; ``again(form, status)`` shows the page once more with the error's status
@@ -29,7 +32,7 @@ from flask import flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from portal.errors import DomainError, InvalidFields, NotFoundError, PermissionDenied
-from portal.web import unit_of_work
+from portal.web import submissions, unit_of_work
 
 #: the status of a form that did not validate
 INVALID = 422
@@ -56,11 +59,26 @@ def handle_form(form, run: Callable[[Any], Any], *, done: Callable[[Any], Any],
     (a date that is not a date, no choice made), the service's checks still run on the rest, so
     the person sees every field's message in one round, not one more after each fix; whatever
     that run wrote is rolled back."""
+    key = submissions.key_of_request()
+    if key is not None:
+        try:
+            first = submissions.replay(key)
+        except submissions.KeyOfAnotherAccount:
+            return _expired(form, again)
+        if first is not None:
+            return first
     if validate and not form.validate_on_submit():
         if check_all and "csrf_token" not in form.errors:
             _add_service_errors(form, run)
         unit_of_work.abandon()
         return again(form, INVALID)
+    if key is not None:
+        try:
+            first = submissions.reserve(key)
+        except submissions.KeyOfAnotherAccount:
+            return _expired(form, again)
+        if first is not None:
+            return first
     try:
         result = run(form)
     except (NotFoundError, PermissionDenied):
@@ -74,7 +92,17 @@ def handle_form(form, run: Callable[[Any], Any], *, done: Callable[[Any], Any],
         name = field_for(exc) if field_for is not None else None
         add_errors(form, {name or "form_errors": exc.message})
         return again(form, exc.status)
-    return done(result)
+    response = done(result)
+    if key is not None:
+        submissions.remember(key, response)
+    return response
+
+
+def _expired(form, again: Callable[[Any, int], Any]) -> Any:
+    """The submission key belongs to another account's submission: refuse, replay nothing."""
+    unit_of_work.abandon()
+    form.form_errors.append("页面已过期，请刷新页面后重新提交。")
+    return again(form, 409)
 
 
 def _add_service_errors(form, run: Callable[[Any], Any]) -> None:

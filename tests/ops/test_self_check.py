@@ -1,12 +1,16 @@
 """The 系统自检 page and its job path end to end on the embedded queue (SqliteHuey, not immediate)."""
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from portal.audit.models import AuditEvent
+from portal.db import utcnow
 from portal.ops.models import JobRun, JobStatus
+from portal.outbox.models import OutboxMessage
 from portal.tasks import jobs
+from portal.tasks.outbox import dispatch_outbox
 from tests.ops.conftest import csrf_token
 from tests.ops.jobpath import HTMX, self_check_end_to_end
 
@@ -51,20 +55,31 @@ def test_only_provincial_staff(app, client, login_as):
     assert client.post("/ops/self-check").status_code == 403
 
 
-def test_queue_down_fails_the_run_instead_of_leaving_it_queued(app, client, login_as, monkeypatch):
+def test_queue_down_leaves_the_run_queued_and_the_outbox_hands_it_over_later(app, client, login_as,
+                                                                            monkeypatch):
+    """The run commits with the request; the queue is asked right after the commit (outbox). A
+    broker that refuses leaves the run queued and the message pending: the outbox tries again (and
+    the sweeper would re-enqueue the run), so nothing is lost and nothing fails for good."""
     def refuse(*args, **kwargs):
         raise ConnectionError("queue unreachable")
 
-    monkeypatch.setattr(jobs, "run_self_check", refuse)
+    monkeypatch.setitem(jobs._RECORDED, "self_check", refuse)
     login_as(client, "provincial")
     token = csrf_token(client.get("/ops/self-check").text)
     response = client.post("/ops/self-check", data={"csrf_token": token}, headers=HTMX)
-    assert response.status_code == 200
-    assert "失败" in response.text and "无法加入任务队列" in response.text
-    assert "hx-trigger" not in response.text
+    assert response.status_code == 200 and "排队中" in response.text and "hx-trigger" in response.text
     run_id = int(re.search(r'id="job-run-(\d+)"', response.text).group(1))
-    with app.extensions["portal.database"].read_session() as sess:
-        assert sess.get(JobRun, run_id).status is JobStatus.FAILED
+    database = app.extensions["portal.database"]
+    with database.read_session() as sess:
+        assert sess.get(JobRun, run_id).status is JobStatus.QUEUED
+        message = sess.execute(sa.select(OutboxMessage).where(OutboxMessage.key == f"job_run:{run_id}")).scalar_one()
+        assert message.delivered_at is None and "ConnectionError" in (message.last_error or "")
+    assert app.extensions["portal.queue"].pending() == []
+
+    monkeypatch.undo()  # the broker is back: the next outbox run enqueues it
+    dispatch_outbox(app, now=utcnow() + timedelta(hours=2))
+    pending = app.extensions["portal.queue"].pending()
+    assert [(t.name, t.args) for t in pending] == [("self_check", (run_id,))]
 
 
 def test_status_of_an_unknown_run_is_404(client, login_as):
