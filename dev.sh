@@ -231,6 +231,8 @@ case "$cmd" in
   bench)
     install_system_packages "${RUNTIME_PACKAGES[@]}"
     install_python_env
+    # the HTTP benchmark's load generator
+    if [ $# -eq 0 ] || [[ " $* " == *" http "* ]]; then install_system_packages wrk; fi
     exec "$VENV/bin/python" -m benchmarks "$@"
     ;;
   mutate)

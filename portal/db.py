@@ -15,8 +15,10 @@ No request waits for the database without bound: PostgreSQL connections get a
 ``statement_timeout`` and a ``lock_timeout`` (settings ``db_statement_timeout_ms`` and
 ``db_lock_timeout_ms``), SQLite waits for a lock at most ``db_lock_timeout_ms``. The failures this
 gives, and a database that does not answer, are :func:`database_fault` (the pages answer 503).
-``pool_pre_ping`` replaces a pooled connection the server has dropped (a restart), so a database
-that comes back is used again without restarting the portal.
+There is no ping on every checkout (``pool_pre_ping``: a round trip per transaction): the first
+statement that finds its connection dropped (a restart) fails, that request answers 503, and
+SQLAlchemy invalidates the whole pool, so the next requests connect afresh and a database that
+comes back is used again without restarting the portal.
 """
 
 from __future__ import annotations
@@ -116,8 +118,7 @@ def make_engine(url: str, *, statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEO
         _configure_sqlite(engine, lock_timeout_ms)
         return engine
     # A PostgreSQL host that drops packets must not hang requests (or /healthz) forever.
-    engine = create_engine(url, pool_pre_ping=True,
-                           connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}, **kwargs)
+    engine = create_engine(url, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}, **kwargs)
     _configure_postgresql(engine, statement_timeout_ms, lock_timeout_ms)
     return engine
 

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 
 import structlog
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portal.audit import checkpoints
@@ -109,14 +109,35 @@ def record(
         key_id=keys.active,
     )
     event.row_mac = content_mac(keys, event)
-    sess.add(event)
-    sess.flush()
     if sess.get_bind().dialect.name == "sqlite":
         # one writer at a time already: link it now, in the caller's transaction
-        _seal_rows(sess, _head(sess, wait=True), keys)
+        head = _head(sess, wait=True)
+        if head is not None and _nothing_unsealed(sess):
+            # the usual case: it goes in sealed (one INSERT and the head's UPDATE in one flush)
+            _link(keys, event, head)
+            sess.add(event)
+            sess.flush()
+        else:  # rows left unsealed go first, in id order
+            sess.add(event)
+            sess.flush()
+            _seal_rows(sess, head, keys)
     else:
+        sess.add(event)
+        sess.flush()
         _seal_after_commit(sess)
     return event
+
+
+def _nothing_unsealed(sess: Session) -> bool:
+    return sess.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)).first() is None
+
+
+def _link(keys: AuditKeys, row: AuditEvent, head: AuditChainHead) -> None:
+    """Give ``row`` the next place in the chain and move the head to it."""
+    seq = head.seq + 1
+    row.seq, row.prev_hash = seq, head.hash
+    row.hash = link_hash(keys, row.key_id, row.row_mac, head.hash, seq)
+    head.seq, head.hash = seq, row.hash
 
 
 def _seal_after_commit(sess: Session) -> None:
@@ -161,10 +182,7 @@ def _seal_rows(sess: Session, head: AuditChainHead | None, keys: AuditKeys) -> i
             if row.key_id not in keys.keys:
                 log.error("audit.seal_unknown_key", audit_event_id=row.id, key_id=row.key_id)
                 continue
-            seq = head.seq + 1
-            row.seq, row.prev_hash = seq, head.hash
-            row.hash = link_hash(keys, row.key_id, row.row_mac, head.hash, seq)
-            head.seq, head.hash = seq, row.hash
+            _link(keys, row, head)
             sealed += 1
         sess.flush()
         if len(rows) < _SEAL_BATCH:
@@ -175,12 +193,20 @@ def seal(bind, *, wait: bool = False) -> int:
     """Link committed unsealed rows into the chain in a short transaction of its own; returns
     how many. ``wait=False`` skips at once when another sealer holds the head."""
     keys = installed().keys
+    # a plain read first: nothing to seal (the usual case after a commit another sealer already
+    # covered, and always on SQLite) takes no lock at all
+    unsealed = select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)
+    if bind.dialect.name != "sqlite":
+        # PostgreSQL: the read and the sealing in one short transaction (one connection, one
+        # commit); READ COMMITTED, so the rows read after the head's lock are the committed ones
+        with Session(bind) as sess, sess.begin():
+            if sess.execute(unsealed).first() is None:
+                return 0
+            return _seal_rows(sess, _head(sess, wait=wait), keys)
     with Session(bind) as carrier:
-        # a plain read first: nothing to seal (the usual case after a commit another sealer
-        # already covered, and always on SQLite) takes no lock at all
-        if carrier.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)).first() is None:
+        if carrier.execute(unsealed).first() is None:
             return 0
-        carrier.rollback()
+        carrier.rollback()  # SQLite: a reader must not upgrade; the sealing begins as a writer
         with independent_transaction(carrier) as sess:
             return _seal_rows(sess, _head(sess, wait=wait), keys)
 
@@ -333,11 +359,24 @@ class AuditPage(Paged):
     per_page: int
 
 
-def browse(sess: Session, filters: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
-    """Newest first (by id: rows not yet sealed are shown too), filtered; for provincial staff."""
+def browse_query(sess: Session, filters: AuditFilter):
+    """The audit browser's query, filtered, newest first (by id: rows not yet sealed are shown too),
+    without its page. Each filter has an index (ix_audit_event_*); the action filter, a prefix
+    typed by staff, becomes the list of actions that start with it (see :func:`distinct_actions`),
+    as neither database's default collation serves ``LIKE 'prefix%'`` from an index."""
+    return _newest_first(_browse_conditions(sess, filters))
+
+
+def _newest_first(conditions: list):
+    return select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
+
+
+def _browse_conditions(sess: Session, filters: AuditFilter) -> list:
     conditions = []
     if filters.action:
-        conditions.append(AuditEvent.action.startswith(filters.action))
+        prefix = filters.action.casefold()
+        conditions.append(AuditEvent.action.in_(
+            [a for a in distinct_actions(sess) if a.casefold().startswith(prefix)]))
     if filters.city_code:
         conditions.append(AuditEvent.city_code == filters.city_code)
     if filters.actor_account_id is not None:
@@ -352,14 +391,47 @@ def browse(sess: Session, filters: AuditFilter, page: int = 1, per_page: int = 5
         conditions.append(
             AuditEvent.at < datetime.combine(filters.date_to + timedelta(days=1), time.min, timezone.utc)
         )
-    total = sess.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar_one()
+    return conditions
+
+
+def _count(sess: Session, conditions: list) -> int:
+    """How many rows match. The whole trail is not counted row by row: sealed rows are numbered
+    1, 2, 3, ... without gaps, so it is the last seq plus the rows not yet sealed (a partial index)."""
+    if conditions:
+        return sess.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar_one()
+    sealed = sess.execute(select(func.max(AuditEvent.seq))).scalar_one() or 0
+    unsealed = sess.execute(select(func.count()).select_from(AuditEvent)
+                            .where(AuditEvent.seq.is_(None))).scalar_one()
+    return int(sealed) + int(unsealed)
+
+
+def browse(sess: Session, filters: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
+    """One page of the trail, newest first, filtered; for provincial staff."""
+    conditions = _browse_conditions(sess, filters)
+    total = _count(sess, conditions)
     page = max(1, page)
-    rows = sess.execute(
-        select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)
-    ).scalars().all()
+    rows = sess.execute(_newest_first(conditions).offset((page - 1) * per_page).limit(per_page)).scalars().all()
     return AuditPage(rows, total, page, per_page)
 
 
+#: the distinct actions by a loose index scan: from the smallest action, each next one is one
+#: index seek (``MIN(action) WHERE action > previous``), so a trail of millions of rows costs as
+#: many seeks as it has kinds of action (about a hundred), never a scan of the table
+_DISTINCT_ACTIONS = """
+WITH RECURSIVE actions(action) AS (
+    SELECT MIN(action) FROM audit_event
+    UNION ALL
+    SELECT (SELECT MIN(e.action) FROM audit_event e WHERE e.action > actions.action)
+    FROM actions WHERE actions.action IS NOT NULL
+)
+SELECT action FROM actions WHERE action IS NOT NULL
+"""
+
+
+def distinct_actions_query():
+    return text(_DISTINCT_ACTIONS)
+
+
 def distinct_actions(sess: Session) -> list[str]:
-    return list(sess.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars())
+    """Every action code in the trail, in order (the browser's list of actions to pick from)."""
+    return list(sess.execute(distinct_actions_query()).scalars())

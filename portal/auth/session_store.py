@@ -7,6 +7,9 @@
   before login is worthless after it (session fixation).
 - Rows are written only when the session holds something, so anonymous visitors of public pages
   create nothing.
+- The cookie is looked up in the request's own unit of work (``portal.web.unit_of_work``): on
+  PostgreSQL the first read of the request's one transaction; on SQLite a GET's look-up ends its
+  short read transaction at once (a reader must not turn writer later: ``portal.db.will_write``).
 - The database failing (down, a lock timeout) never gives a bare error page: a cookie that cannot
   be looked up yields an empty session carrying ``load_error`` (the request then answers 503,
   ``portal.web.errors``) and nothing is written back; a save that fails raises once and the error
@@ -25,16 +28,20 @@ from datetime import datetime, timedelta
 import structlog
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.datastructures import CallbackDict
 
 from portal.auth.models import WebSession
 from portal.auth.sessions import ABSOLUTE_LIFETIME
-from portal.db import DATABASE_FAULTS, Database, utcnow
+from portal.db import DATABASE_FAULTS, Database, set_write_intent, utcnow
+from portal.web.hooks import SAFE_METHODS
 
 log = structlog.get_logger("portal.session_store")
 
 TOUCH_INTERVAL = timedelta(seconds=60)
+#: what a request reads of its session row
+_LOOKED_UP = (WebSession.id, WebSession.data, WebSession.created_at, WebSession.last_seen_at,
+              WebSession.revoked_at)
 #: Parts of an OpenID Connect token response: never kept in a session.
 NEVER_STORED = frozenset({"id_token", "access_token", "refresh_token", "userinfo", "token"})
 
@@ -86,22 +93,41 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
+        sess = self._request_session(request)
         try:
-            with self.database.read_session() as sess:
-                row = sess.get(WebSession, token_id(token))
-                if row is None or not self.is_alive(row, utcnow()):
-                    return ServerSession()
-                data = storable(row.data)
-                loaded = ServerSession(data, row_id=row.id, last_seen=row.last_seen_at)
-                loaded.modified = len(data) != len(row.data)  # then rewritten without them
-                return loaded
+            # a Core row, not an ORM object: the request's own queries never see (nor flush) it
+            row = sess.execute(select(*_LOOKED_UP).where(WebSession.id == token_id(token))).first()
+            if request.method in SAFE_METHODS and sess.get_bind().dialect.name == "sqlite":
+                # a reader must not become a writer mid-transaction on SQLite: a GET that writes
+                # (``will_write``) begins its transaction afterwards. Nothing ORM was loaded.
+                sess.rollback()
+            if row is None or not self.is_alive(row, utcnow()):
+                return ServerSession()
+            data = storable(row.data)
+            loaded = ServerSession(data, row_id=row.id, last_seen=row.last_seen_at)
+            loaded.modified = len(data) != len(row.data)  # then rewritten without them
+            return loaded
         except DATABASE_FAULTS as exc:
             log.warning("session.load_failed", error=type(exc).__name__)
+            try:
+                sess.rollback()
+            except DATABASE_FAULTS:
+                pass
             unreadable = ServerSession()
             unreadable.load_error = exc
             return unreadable
 
-    def is_alive(self, row: WebSession, now: datetime) -> bool:
+    @staticmethod
+    def _request_session(request: Request):
+        """The request's unit of work: the look-up is its first read, not a transaction of its
+        own (one transaction per request). Its write intent is set first, as the request edge
+        would (``portal.web.hooks``): on SQLite a request that will write begins as a writer."""
+        from portal.web.unit_of_work import request_session
+
+        set_write_intent(request.method not in SAFE_METHODS)
+        return request_session()
+
+    def is_alive(self, row, now: datetime) -> bool:  # a WebSession or a row of its columns
         return (row.revoked_at is None and now - row.last_seen_at <= self.idle
                 and now - row.created_at <= ABSOLUTE_LIFETIME)
 

@@ -32,6 +32,7 @@ from portal.web.limits import (
     public_pdf_limit,
     template_fingerprint,
 )
+from portal.web.page_cache import same_for_every_visitor
 from portal.web.rendering import render_partial_or_page
 from portal.web.urls import safe_next
 
@@ -82,6 +83,7 @@ def online_url(item: service.ServiceItem) -> str | None:
 
 @bp.get("/")
 @public
+@same_for_every_visitor
 def home():
     catalogue = service.catalogue()
     return render_template("public/home.html", catalogue=catalogue, items=catalogue.items, query="")

@@ -101,6 +101,8 @@ EXPECTED = {
     "benefits.estimate_page": PUBLIC,
     "benefits.estimate_pdf": PUBLIC,
     "benefits.tables": {"provincial"},
+    "renders.show": PUBLIC,
+    "renders.download": PUBLIC,
     "clocks.holidays": {"provincial"},
     "clocks.add_holiday": {"provincial"},
     "clocks.remove_holiday": {"provincial"},

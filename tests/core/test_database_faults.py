@@ -288,7 +288,9 @@ def test_row_lock_on_a_write_answers_503_within_lock_timeout(app, login_as):
 
 @POSTGRESQL_ONLY
 def test_postgresql_connections_dropped_by_a_restart_are_replaced(database_url, app, login_as):
-    """pool_pre_ping: the server dropping every pooled connection (a restart) costs no request."""
+    """The server dropping every pooled connection (a restart): at most the first request answers
+    the Chinese 503 page (no ping on every checkout); the pool is then invalidated as a whole, so
+    every later request works on fresh connections, without restarting the portal."""
     client = app.test_client()
     login_as(client, "worker")
     engine = app.extensions["portal.database"].engine
@@ -305,5 +307,9 @@ def test_postgresql_connections_dropped_by_a_restart_are_replaced(database_url, 
     finally:
         killer.dispose()
     time.sleep(0.2)
-    assert client.get(SIGNED_IN_PAGE).status_code == 200
-    assert client.get("/healthz").status_code == 200
+    first = client.get(SIGNED_IN_PAGE)
+    if first.status_code != 200:
+        _assert_database_page(first)
+    for _ in range(3):  # more than one connection was pooled: none of them is used again
+        assert client.get(SIGNED_IN_PAGE).status_code == 200
+        assert client.get("/healthz").status_code == 200

@@ -150,6 +150,7 @@ def test_poster_pdf_embeds_a_cjk_sc_font_and_links_the_self_check(app, client, l
                 descriptor = descendant.get_object()["/FontDescriptor"].get_object()
                 assert "/FontFile2" in descriptor or "/FontFile3" in descriptor or "/FontFile" in descriptor
     assert any("CJK" in f and "SC" in f for f in fonts), fonts
+    assert len(fonts) == 1, fonts  # one font for the whole document (portal.documents)
     text = reader.pages[0].extract_text()
     assert "合肥市滨湖新区安置房项目" in text and "http://localhost/projects/my-cover" in text
     # the QR is built from exactly the self-check URL printed under it (no QR decoder is installed
