@@ -129,7 +129,7 @@ def _lua_script(path: Path, cookie_name: str, tokens: list[str]) -> Path:
 
 def wrk(url: str, clients: int, seconds: float, script: Path) -> Sample:
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s", "--latency",
+        ["wrk", "-t", "2", "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "--latency",
          "-s", str(script), url], capture_output=True, text=True, timeout=seconds + 60)
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed: {result.stderr or result.stdout}")
@@ -400,7 +400,7 @@ def _arguments(argv: list[str] | None):
     parser = argparse.ArgumentParser(prog="./dev.sh bench http", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 round of 3 s per target (trying things out)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3)")
-    parser.add_argument("--duration", type=float, default=None, help="seconds per target per round (default 8)")
+    parser.add_argument("--duration", type=int, default=None, help="whole seconds per target per round (default 8)")
     parser.add_argument("--clients", type=lambda s: [int(c) for c in s.split(",")], default=[8, 32],
                         help="connections, comma-separated (default 8,32)")
     parser.add_argument("--nodes", type=int, default=1, help="also compare 1 node with N nodes (PostgreSQL)")

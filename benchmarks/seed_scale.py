@@ -97,6 +97,10 @@ def city_targets(k: int, *, base: int = 100, other_share: float = 1.0,
             for c in province().cities}
 
 
+#: rows a city adds per turn while the cities take turns (see :func:`seed_to`)
+CHUNK = 500
+
+
 def seed_to(engine: sa.Engine, targets: dict[str, int], *, audit_per_index: int = 10,
             other_audit_per_index: int = 1, full_cities: tuple[str, ...] = FULL_CITIES,
             today: date | None = None) -> SeedReport:
@@ -111,13 +115,20 @@ def seed_to(engine: sa.Engine, targets: dict[str, int], *, audit_per_index: int 
         conn.rollback()
         demo_org = _demo_employer(conn, ids)
     seeder = _Seeder(engine, ids, calendar, today, report, demo_org)
-    for city_code, want in targets.items():
-        have = seeder.count(city_code)
-        per_audit = audit_per_index if city_code in full_cities else other_audit_per_index
-        if want > have:
+    have = {city_code: seeder.count(city_code) for city_code in targets}
+    # Cities take turns, CHUNK rows each, so ids (and "newest first" orders) mix the cities as
+    # real use does; seeding city after city would put one city's rows at the end of each table.
+    while any(have[c] < want for c, want in targets.items()):
+        for city_code, want in targets.items():
+            if have[city_code] >= want:
+                continue
+            upto = min(want, have[city_code] + CHUNK)
+            per_audit = audit_per_index if city_code in full_cities else other_audit_per_index
             inbox_org = demo_org if city_code == full_cities[0] else None
-            seeder.seed_city(city_code, have, want, audit_per_index=per_audit, inbox_org=inbox_org)
-        report.per_city[city_code] = max(have, want)
+            seeder.seed_city(city_code, have[city_code], upto, audit_per_index=per_audit, inbox_org=inbox_org)
+            have[city_code] = upto
+    for city_code, want in targets.items():
+        report.per_city[city_code] = max(have[city_code], want)
     ids.fix_sequences(engine)
     report.seconds = time.perf_counter() - started
     return report

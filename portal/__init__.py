@@ -70,12 +70,14 @@ def _init_extensions(app: Flask, settings) -> None:
         filters,
         hooks,
         input_guard,
+        limits,
         submissions,
         unit_of_work,
     )
 
     csrf.init_app(app)
     limiter.init_app(app)
+    limits.skip_unlimited_views(app)  # pages without a limit skip the limiter's per-request work
     htmx.init_app(app)
     init_oidc(app, settings)
     # registered before the other after-request hooks, so it runs after them (Flask runs them in

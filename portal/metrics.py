@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -31,9 +32,21 @@ JOBS = Counter("portal_jobs_total", "Background jobs by task and outcome", ["tas
                registry=REGISTRY)
 
 
+#: the labelled children of REQUESTS and LATENCY by their labels (``labels()`` takes a lock and
+#: validates the labels on every call; a child, once made, is the same object for good)
+_request_children: dict[tuple[str, str, int], Any] = {}
+_latency_children: dict[str, Any] = {}
+
+
 def observe_request(method: str, endpoint: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, endpoint, str(status)).inc()
-    LATENCY.labels(endpoint).observe(seconds)
+    counter = _request_children.get((method, endpoint, status))
+    if counter is None:
+        counter = _request_children[(method, endpoint, status)] = REQUESTS.labels(method, endpoint, str(status))
+    histogram = _latency_children.get(endpoint)
+    if histogram is None:
+        histogram = _latency_children[endpoint] = LATENCY.labels(endpoint)
+    counter.inc()
+    histogram.observe(seconds)
 
 
 def render() -> bytes:

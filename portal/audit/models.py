@@ -60,6 +60,10 @@ class AuditEvent(Base):
         Index("ix_audit_event_action_newest", "action", "id"),
         Index("ix_audit_event_city_newest", "city_code", "id"),
         Index("ix_audit_event_actor_newest", "actor_account_id", "id"),
+        # the action filter with a city or an account: one action's rows of that city (account),
+        # newest first (the browser merges the few actions a prefix names)
+        Index("ix_audit_event_city_action_newest", "city_code", "action", "id"),
+        Index("ix_audit_event_actor_action_newest", "actor_account_id", "action", "id"),
         Index("ix_audit_event_object", "object_type", "object_id"),
         Index("ix_audit_event_at", "at"),
     )

@@ -20,6 +20,7 @@ exclusive, :func:`record` seals in the caller's transaction and no row is left u
 
 from __future__ import annotations
 
+import functools
 import json
 import time as _time
 from dataclasses import dataclass, field
@@ -28,9 +29,10 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import structlog
+from sqlalchemy import bindparam, false, func, select, text, union_all
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from portal.audit import checkpoints
 from portal.audit.checkpoints import Checkpoint
@@ -38,7 +40,7 @@ from portal.audit.keys import AuditKeys, installed
 from portal.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from portal.auth.roles import Actor
 from portal.db import DATABASE_FAULTS, independent_transaction, utcnow
-from portal.paging import Paged
+from portal.paging import Paged, capped_count, page_count
 
 log = structlog.get_logger(__name__)
 
@@ -53,26 +55,21 @@ _PENDING, _SEAL_NOW, _LISTENING = "audit.pending", "audit.seal_now", "audit.list
 # --- hashes -----------------------------------------------------------------------------------
 
 
-def _content(event: AuditEvent) -> bytes:
-    payload = {
-        "at": event.at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
-        "actor_account_id": event.actor_account_id,
-        "actor_label": event.actor_label,
-        "role": event.role,
-        "city_code": event.city_code,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "client_addr": event.client_addr,
-        "request_id": event.request_id,
-        "detail": event.detail,
-        "key_id": event.key_id,
-    }
+_CONTENT_FIELDS = ("actor_account_id", "actor_label", "role", "city_code", "action", "object_type",
+                   "object_id", "client_addr", "request_id", "detail", "key_id")
+
+
+def _content(event: AuditEvent | dict[str, Any]) -> bytes:
+    """What ``row_mac`` covers: a row's content (an audit row, or the values of one to insert)."""
+    get = event.get if isinstance(event, dict) else functools.partial(getattr, event)
+    payload = {name: get(name) for name in _CONTENT_FIELDS}
+    payload["at"] = get("at").astimezone(timezone.utc).isoformat(timespec="microseconds")
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def content_mac(keys: AuditKeys, event: AuditEvent) -> str:
-    return keys.mac(event.key_id, _ROW, _content(event))
+def content_mac(keys: AuditKeys, event: AuditEvent | dict[str, Any]) -> str:
+    kid = event["key_id"] if isinstance(event, dict) else event.key_id
+    return keys.mac(kid, _ROW, _content(event))
 
 
 def link_hash(keys: AuditKeys, kid: str, row_mac: str, prev_hash: str, seq: int) -> str:
@@ -91,45 +88,64 @@ def record(
     object_id: Any = None,
     city_code: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one audit row in the caller's transaction (so it commits with the change)."""
+) -> None:
+    """Append one audit row in the caller's transaction (so it commits with the change).
+
+    The row is inserted by one Core INSERT (no ORM object: the request path of every audited
+    read pays for this call); what the caller added before is flushed first, as before."""
     keys = installed().keys
-    event = AuditEvent(
-        at=utcnow(),
-        actor_account_id=actor.account_id,
-        actor_label=actor.display_name[:100],
-        role=actor.role.value if actor.role else None,
-        city_code=city_code if city_code is not None else actor.city_code,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        client_addr=actor.client_addr,
-        request_id=actor.request_id,
-        detail=detail or {},
-        key_id=keys.active,
-    )
-    event.row_mac = content_mac(keys, event)
+    row: dict[str, Any] = {
+        "at": utcnow(),
+        "actor_account_id": actor.account_id,
+        "actor_label": actor.display_name[:100],
+        "role": actor.role.value if actor.role else None,
+        "city_code": city_code if city_code is not None else actor.city_code,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "client_addr": actor.client_addr,
+        "request_id": actor.request_id,
+        "detail": detail or {},
+        "key_id": keys.active,
+    }
+    row["row_mac"] = content_mac(keys, row)
+    sess.flush()
     if sess.get_bind().dialect.name == "sqlite":
         # one writer at a time already: link it now, in the caller's transaction
-        head = _head(sess, wait=True)
-        if head is not None and _nothing_unsealed(sess):
-            # the usual case: it goes in sealed (one INSERT and the head's UPDATE in one flush)
-            _link(keys, event, head)
-            sess.add(event)
-            sess.flush()
+        place = sess.execute(_HEAD_AND_UNSEALED).first()
+        if place is not None and place.unsealed is None:
+            # the usual case: it goes in sealed (the head and "nothing unsealed" in one read,
+            # then one INSERT and the head's UPDATE; the transaction holds SQLite's writer lock,
+            # so it stays this short)
+            seq = place.seq + 1
+            row.update(seq=seq, prev_hash=place.hash,
+                       hash=link_hash(keys, row["key_id"], row["row_mac"], place.hash, seq))
+            sess.execute(_INSERT, row)
+            sess.execute(_MOVE_HEAD, {"seq": seq, "hash": row["hash"]})
+            _expire_loaded_head(sess)
         else:  # rows left unsealed go first, in id order
-            sess.add(event)
-            sess.flush()
-            _seal_rows(sess, head, keys)
+            sess.execute(_INSERT, row)
+            _seal_rows(sess, _head(sess, wait=True), keys)
     else:
-        sess.add(event)
-        sess.flush()
+        sess.execute(_INSERT, row)
         _seal_after_commit(sess)
-    return event
 
 
-def _nothing_unsealed(sess: Session) -> bool:
-    return sess.execute(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)).first() is None
+_INSERT = AuditEvent.__table__.insert()
+_MOVE_HEAD = (AuditChainHead.__table__.update().where(AuditChainHead.__table__.c.id == HEAD_ID)
+              .values(seq=bindparam("seq"), hash=bindparam("hash")))
+#: SQLite's :func:`record`: the chain head and whether any row is left unsealed, in one read
+_HEAD_AND_UNSEALED = select(
+    AuditChainHead.seq, AuditChainHead.hash,
+    select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1).scalar_subquery().label("unsealed"),
+).where(AuditChainHead.id == HEAD_ID)
+
+
+def _expire_loaded_head(sess: Session) -> None:
+    """The head was moved by an UPDATE: a head object this session loaded before is stale."""
+    loaded = sess.identity_map.get(identity_key(AuditChainHead, (HEAD_ID,)))
+    if loaded is not None:
+        sess.expire(loaded)
 
 
 def _link(keys: AuditKeys, row: AuditEvent, head: AuditChainHead) -> None:
@@ -167,7 +183,9 @@ def _after_transaction_end(sess: Session, transaction) -> None:
 
 def _head(sess: Session, *, wait: bool) -> AuditChainHead | None:
     query = select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-    return sess.execute(query.with_for_update(skip_locked=not wait)).scalar_one_or_none()
+    # populate_existing: the head as it is now, even when this session loaded it before
+    return sess.execute(query.with_for_update(skip_locked=not wait)
+                        .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 def _seal_rows(sess: Session, head: AuditChainHead | None, keys: AuditKeys) -> int:
@@ -357,26 +375,49 @@ class AuditPage(Paged):
     total: int
     page: int
     per_page: int
+    total_is_capped: bool = False
 
 
-def browse_query(sess: Session, filters: AuditFilter):
+def browse_query(sess: Session, filters: AuditFilter, *, reach: int | None = None):
     """The audit browser's query, filtered, newest first (by id: rows not yet sealed are shown too),
-    without its page. Each filter has an index (ix_audit_event_*); the action filter, a prefix
-    typed by staff, becomes the list of actions that start with it (see :func:`distinct_actions`),
-    as neither database's default collation serves ``LIKE 'prefix%'`` from an index."""
-    return _newest_first(_browse_conditions(sess, filters))
+    without its page. Each filter has an index ending in id (ix_audit_event_*: action, city,
+    actor, and city or actor with action), so the newest rows of a filter are read first and the
+    page stops after its rows. The action filter, a prefix typed by staff, becomes the list of
+    actions that start with it (see :func:`distinct_actions`), as neither database's default
+    collation serves ``LIKE 'prefix%'`` from an index; as no index gives several actions' rows in
+    one id order, each action's newest ``reach`` rows (the page's end: offset + page size) are read
+    along its index and the few found are merged (without ``reach``: one ``IN`` query)."""
+    conditions, actions = _browse_conditions(sess, filters)
+    return _browse_select(conditions, actions, reach)
+
+
+def _browse_select(conditions: list, actions: list[str] | None, reach: int | None):
+    if actions is None:
+        return _newest_first(conditions)
+    if not actions:
+        return _newest_first([*conditions, false()])
+    if len(actions) == 1:
+        return _newest_first([*conditions, AuditEvent.action == actions[0]])
+    if reach is None:
+        return _newest_first([*conditions, AuditEvent.action.in_(actions)])
+    newest = [select(AuditEvent.id).where(*conditions, AuditEvent.action == action)
+              .order_by(AuditEvent.id.desc()).limit(reach).subquery() for action in actions]
+    merged = union_all(*(select(branch.c.id) for branch in newest)).subquery()
+    return (select(AuditEvent).join(merged, merged.c.id == AuditEvent.id)
+            .order_by(AuditEvent.id.desc()))
 
 
 def _newest_first(conditions: list):
     return select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
 
 
-def _browse_conditions(sess: Session, filters: AuditFilter) -> list:
+def _browse_conditions(sess: Session, filters: AuditFilter) -> tuple[list, list[str] | None]:
+    """(conditions but the action's, the actions the action filter names, or None without it)."""
     conditions = []
+    actions = None
     if filters.action:
         prefix = filters.action.casefold()
-        conditions.append(AuditEvent.action.in_(
-            [a for a in distinct_actions(sess) if a.casefold().startswith(prefix)]))
+        actions = [a for a in distinct_actions(sess) if a.casefold().startswith(prefix)]
     if filters.city_code:
         conditions.append(AuditEvent.city_code == filters.city_code)
     if filters.actor_account_id is not None:
@@ -391,27 +432,33 @@ def _browse_conditions(sess: Session, filters: AuditFilter) -> list:
         conditions.append(
             AuditEvent.at < datetime.combine(filters.date_to + timedelta(days=1), time.min, timezone.utc)
         )
-    return conditions
+    return conditions, actions
 
 
-def _count(sess: Session, conditions: list) -> int:
-    """How many rows match. The whole trail is not counted row by row: sealed rows are numbered
-    1, 2, 3, ... without gaps, so it is the last seq plus the rows not yet sealed (a partial index)."""
+def _count(sess: Session, conditions: list, actions: list[str] | None) -> tuple[int, bool]:
+    """(how many rows match, capped): a filtered list is counted up to the cap
+    (:func:`portal.paging.capped_count`). The whole trail is counted exactly without reading it:
+    sealed rows are numbered 1, 2, 3, ... without gaps, so it is the last seq plus the rows not yet
+    sealed (a partial index)."""
+    if actions is not None:
+        conditions = [*conditions, AuditEvent.action.in_(actions) if actions else false()]
     if conditions:
-        return sess.execute(select(func.count()).select_from(AuditEvent).where(*conditions)).scalar_one()
+        return capped_count(sess, select(AuditEvent.id).where(*conditions))
     sealed = sess.execute(select(func.max(AuditEvent.seq))).scalar_one() or 0
     unsealed = sess.execute(select(func.count()).select_from(AuditEvent)
                             .where(AuditEvent.seq.is_(None))).scalar_one()
-    return int(sealed) + int(unsealed)
+    return int(sealed) + int(unsealed), False
 
 
 def browse(sess: Session, filters: AuditFilter, page: int = 1, per_page: int = 50) -> AuditPage:
-    """One page of the trail, newest first, filtered; for provincial staff."""
-    conditions = _browse_conditions(sess, filters)
-    total = _count(sess, conditions)
-    page = max(1, page)
-    rows = sess.execute(_newest_first(conditions).offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return AuditPage(rows, total, page, per_page)
+    """One page of the trail, newest first, filtered; for provincial staff. A filtered list pages
+    up to the count's cap (a page past the last shows the last)."""
+    conditions, actions = _browse_conditions(sess, filters)
+    total, capped = _count(sess, conditions, actions)
+    page = min(max(1, page), page_count(total, per_page))
+    query = _browse_select(conditions, actions, reach=page * per_page)
+    rows = sess.execute(query.offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    return AuditPage(rows, total, page, per_page, capped)
 
 
 #: the distinct actions by a loose index scan: from the smallest action, each next one is one

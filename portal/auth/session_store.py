@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 import structlog
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from werkzeug.datastructures import CallbackDict
 
 from portal.auth.models import WebSession
@@ -39,9 +39,9 @@ from portal.web.hooks import SAFE_METHODS
 log = structlog.get_logger("portal.session_store")
 
 TOUCH_INTERVAL = timedelta(seconds=60)
-#: what a request reads of its session row
-_LOOKED_UP = (WebSession.id, WebSession.data, WebSession.created_at, WebSession.last_seen_at,
-              WebSession.revoked_at)
+#: what a request reads of its session row (built once: every request with a cookie runs it)
+_LOOK_UP = select(WebSession.id, WebSession.data, WebSession.created_at, WebSession.last_seen_at,
+                  WebSession.revoked_at).where(WebSession.id == bindparam("token_id"))
 #: Parts of an OpenID Connect token response: never kept in a session.
 NEVER_STORED = frozenset({"id_token", "access_token", "refresh_token", "userinfo", "token"})
 
@@ -96,7 +96,7 @@ class DatabaseSessionInterface(SessionInterface):
         sess = self._request_session(request)
         try:
             # a Core row, not an ORM object: the request's own queries never see (nor flush) it
-            row = sess.execute(select(*_LOOKED_UP).where(WebSession.id == token_id(token))).first()
+            row = sess.execute(_LOOK_UP, {"token_id": token_id(token)}).first()
             if request.method in SAFE_METHODS and sess.get_bind().dialect.name == "sqlite":
                 # a reader must not become a writer mid-transaction on SQLite: a GET that writes
                 # (``will_write``) begins its transaction afterwards. Nothing ORM was loaded.

@@ -68,6 +68,12 @@ def inbox_time(value: datetime | None) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
+@bp.app_template_filter("badge_count")
+def badge_count(value: int) -> str:
+    """A badge's figure: 99+ beyond ``service.BADGE_CAP`` (the count stops there)."""
+    return f"{service.BADGE_CAP}+" if value > service.BADGE_CAP else str(value)
+
+
 @bp.app_context_processor
 def _inbox_navigation() -> dict:
     return {"inbox_counts": nav_counts}

@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, and_, case, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,8 +48,8 @@ from portal.audit import service as audit
 from portal.auth.roles import Actor, Role
 from portal.db import utcnow, will_write
 from portal.errors import ConflictError, NotFoundError, UserInputError
-from portal.inbox.models import InboxKind, InboxMessage
-from portal.paging import Paged, page_count
+from portal.inbox.models import INBOX_ORDER, InboxKind, InboxMessage
+from portal.paging import Paged, capped_count, page_count
 
 __all__ = [
     "PER_PAGE", "SHOW_ACTION", "SHOW_ALL", "SHOW_CHOICES", "SHOW_UNREAD", "InboxKind", "InboxPage",
@@ -181,6 +181,7 @@ class InboxPage(Paged):
     per_page: int
     show: str = SHOW_ALL
     case_reference: str | None = None
+    total_is_capped: bool = False
 
 
 def messages_for(sess: Session, actor: Actor, *, page: int = 1, per_page: int = PER_PAGE,
@@ -195,12 +196,12 @@ def messages_for(sess: Session, actor: Actor, *, page: int = 1, per_page: int = 
     conditions = _message_conditions(actor, case_reference=case_reference, show=show)
     if conditions is None:
         return InboxPage([], 0, 1, per_page, show, case_reference)
-    total = sess.execute(select(func.count()).select_from(InboxMessage).where(*conditions)).scalar_one()
+    total, capped = capped_count(sess, select(InboxMessage.id).where(*conditions))
     pages = page_count(total, per_page)
     page = min(max(1, page), pages)
     rows = sess.execute(_ordered(select(InboxMessage).where(*conditions))
                         .offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return InboxPage(list(rows), total, page, per_page, show, case_reference)
+    return InboxPage(list(rows), total, page, per_page, show, case_reference, capped)
 
 
 def messages_query(actor: Actor, *, case_reference: str | None = None, show: str = SHOW_ALL) -> Select | None:
@@ -225,8 +226,9 @@ def _message_conditions(actor: Actor, *, case_reference: str | None, show: str) 
 
 
 def _ordered(query: Select) -> Select:
-    return query.order_by(case((_outstanding(), 0), else_=1), case((InboxMessage.read_at.is_(None), 0), else_=1),
-                          InboxMessage.delivered_at.desc(), InboxMessage.id.desc())
+    """The inbox's order, the same expressions as the recipient's index
+    (``ix_inbox_message_*_order``), which gives it without sorting."""
+    return query.order_by(*INBOX_ORDER)
 
 
 def get_message(sess: Session, actor: Actor, message_id: int) -> InboxMessage:
@@ -260,15 +262,32 @@ def open_message(sess: Session, actor: Actor, message_id: int) -> InboxMessage:
 
 
 def counts_for(sess: Session, actor: Actor) -> tuple[int, int]:
-    """(unread, action required and not done) of the actor's inbox; (0, 0) for staff."""
-    owner = _owner_condition(actor)
-    if owner is None:
+    """(unread, action required and not done) of the actor's inbox, each counted up to
+    ``BADGE_CAP + 1`` (shown as "99+"); (0, 0) for staff. One statement, built once."""
+    if actor.role is Role.WORKER and actor.person_id is not None:
+        query, owner = _COUNTS_OF_PERSON, actor.person_id
+    elif actor.role is Role.EMPLOYER and actor.organisation_id is not None:
+        query, owner = _COUNTS_OF_ORGANISATION, actor.organisation_id
+    else:
         return 0, 0
-    unread, outstanding = sess.execute(
-        select(func.count(case((InboxMessage.read_at.is_(None), 1))),
-               func.count(case((_outstanding(), 1))))
-        .where(owner)).one()
+    unread, outstanding = sess.execute(query, {"owner": owner}).one()
     return int(unread or 0), int(outstanding or 0)
+
+
+#: the badges count at most this many and then say "99+": the count stays cheap however many
+#: messages a recipient has
+BADGE_CAP = 99
+
+
+def _capped_count(owner_column, condition):
+    found = (select(literal(1)).where(owner_column == bindparam("owner"), condition)
+             .limit(BADGE_CAP + 1).subquery())
+    return select(func.count()).select_from(found).scalar_subquery()
+
+
+def _counts_query(owner_column) -> Select:
+    return select(_capped_count(owner_column, InboxMessage.read_at.is_(None)),
+                  _capped_count(owner_column, _outstanding()))
 
 
 def in_inbox_of(actor: Actor, message: InboxMessage) -> bool:
@@ -292,6 +311,11 @@ def _owner_condition(actor: Actor):
 
 def _outstanding():
     return and_(InboxMessage.action_required.is_(True), InboxMessage.action_done_at.is_(None))
+
+
+#: :func:`counts_for`'s statements (the owner guard of :func:`_owner_condition`, by role)
+_COUNTS_OF_PERSON = _counts_query(InboxMessage.recipient_person_id)
+_COUNTS_OF_ORGANISATION = _counts_query(InboxMessage.recipient_organisation_id)
 
 
 def _kind(kind: str | InboxKind) -> InboxKind:

@@ -28,7 +28,8 @@ from collections import OrderedDict
 from decimal import Decimal
 from typing import Callable, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_limiter.util import get_qualified_name
 from jinja2 import Environment, meta
 from limits import parse
 
@@ -81,6 +82,43 @@ def public_pdf_limit(view: F) -> F:
                                    key_func=address_key)(view)
     limited.public_pdf_limited = True  # type: ignore[attr-defined]
     return limited  # type: ignore[return-value]
+
+
+# --- views with nothing to limit -------------------------------------------------------------
+
+_UNLIMITED = "portal.unlimited_endpoints"
+
+
+def skip_unlimited_views(app: Flask) -> None:
+    """Most pages carry no limit; Flask-Limiter would still work out, on every request, that it
+    has none to check (a fifth of the home page's cost). A request filter answers that from a
+    per-endpoint memo instead. Only while the limiter has no application-wide, default or meta
+    limits (then every limit is one a view or blueprint was given, known before the first
+    request); with any of those the filter never skips."""
+    app.extensions[_UNLIMITED] = {}
+    if _nothing_to_limit not in limiter._request_filters:  # one limiter for every app (tests)
+        limiter.request_filter(_nothing_to_limit)
+
+
+def _nothing_to_limit() -> bool:
+    memo = current_app.extensions.get(_UNLIMITED)
+    endpoint = request.endpoint
+    if memo is None or endpoint is None:
+        return False
+    unlimited = memo.get(endpoint)
+    if unlimited is None:
+        unlimited = memo[endpoint] = _has_no_limits(endpoint)
+    return unlimited and not limiter.limit_manager.has_hints(endpoint)
+
+
+def _has_no_limits(endpoint: str) -> bool:
+    manager = limiter.limit_manager
+    if manager.application_limits or manager.default_limits or limiter._meta_limits:
+        return False
+    view = current_app.view_functions.get(endpoint)
+    blueprint = endpoint.rpartition(".")[0]
+    return (view is not None and not manager.decorated_limits(get_qualified_name(view))
+            and not (blueprint and manager.blueprint_limits(current_app, blueprint)))
 
 
 # --- rendered documents ----------------------------------------------------------------------

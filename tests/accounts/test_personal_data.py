@@ -11,6 +11,7 @@ from portal.audit.models import AuditEvent
 from portal.auth.models import WebSession
 from portal.demo import demo_identity
 from tests.auth.flow import BANK, HIDDEN, ID_NUMBER, PHONE, personal_numbers, sign_in
+from tests.query_budget import count_queries
 
 
 def _raw_dump(engine) -> str:
@@ -91,6 +92,38 @@ def test_profile_shows_masked_numbers_and_audits_the_read(app, client, login_as)
     assert reads[0].actor_account_id == snapshot["account_id"]
     assert reads[0].object_id == str(snapshot["person_id"])
     assert reads[0].detail == {"fields": ["id_number", "phone"]}
+
+
+def test_the_audited_read_keeps_its_write_transaction_to_the_audit_row(app, client, login_as):
+    """The person is read and masked before the audit's write transaction begins; on SQLite that
+    transaction holds the database's one writer lock, so it holds only the chain head's read, the
+    INSERT and the head's UPDATE. The page stays within its query budget on both databases."""
+    login_as(client, "worker")
+    client.get("/my/profile")  # the first page after sign-in stores the session's CSRF secret
+    engine = app.extensions["portal.database"].engine
+    sqlite = engine.dialect.name == "sqlite"
+    seen: list[str] = []
+
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split())[:60])
+
+    sa.event.listen(engine, "before_cursor_execute", _before)
+    try:
+        with count_queries(app) as counted:
+            assert client.get("/my/profile").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", _before)
+    person_read = next(i for i, s in enumerate(seen) if s.startswith("SELECT person."))
+    insert = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO audit_event"))
+    assert person_read < insert
+    if sqlite:
+        begin = max(i for i, s in enumerate(seen[:insert]) if s.startswith("BEGIN"))
+        assert seen[begin] == "BEGIN IMMEDIATE" and begin > person_read, seen
+        following = seen[begin + 1:]
+        until_next = next((i for i, s in enumerate(following) if s.startswith("BEGIN")), len(following))
+        assert [s.split()[0] for s in following[:until_next]] == ["SELECT", "INSERT", "UPDATE"], seen
+    # session, person, the audit row (and its sealing on PostgreSQL), the inbox badges
+    assert counted.total <= (6 if sqlite else 9), counted.report()
 
 
 def test_bad_bank_account_gets_a_field_message_and_the_read_is_still_audited(app, client, login_as, csrf_token):

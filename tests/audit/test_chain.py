@@ -33,6 +33,28 @@ def test_rows_chain_in_order_and_verify(app):
     assert report.ok and report.checked == 5
 
 
+def test_rows_recorded_in_one_transaction_after_the_head_was_loaded_chain_and_verify(app):
+    """``record`` moves the head by an UPDATE of its own (no ORM object): a head this session
+    loaded before must not be used stale, by a later record or by the sealer."""
+    from portal.audit.models import AuditChainHead
+
+    database = app.extensions["portal.database"]
+    _write(database, 1)
+    with database.write_transaction() as sess:
+        loaded = sess.get(AuditChainHead, audit.HEAD_ID)
+        before = loaded.seq
+        for i in range(3):
+            audit.record(sess, CLERK, "test.write", object_type="thing", object_id=i)
+        sess.flush()
+        if sess.get_bind().dialect.name == "sqlite":  # sealed in this transaction
+            assert sess.get(AuditChainHead, audit.HEAD_ID).seq == before + 3
+    with database.read_session() as sess:
+        seqs = sess.execute(sa.select(AuditEvent.seq).order_by(AuditEvent.id)).scalars().all()
+        report = audit.verify(sess)
+    assert report.ok, report.problems
+    assert seqs == [1, 2, 3, 4] and report.checked == 4
+
+
 def test_database_refuses_update_and_delete(app):
     database = app.extensions["portal.database"]
     _write(database, 1)

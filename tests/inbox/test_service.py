@@ -267,3 +267,15 @@ def test_recipient_helper_matches_the_actor(people):
     assert recipient(people.worker) == {"person_id": people.worker.person_id}
     assert recipient(people.employer) == {"organisation_id": people.employer.organisation_id}
     assert people.worker.person_id != people.relative.person_id
+
+
+def test_badge_counts_stop_past_the_cap_and_show_99_plus(app, sess, people):
+    from portal.inbox.routes import badge_count
+
+    for n in range(service.BADGE_CAP + 3):
+        deliver_to(sess, people.employer, subject=f"通知 {n:03d}",
+                   **({"kind": "request", "action_required": True} if n < 2 else {}))
+    sess.flush()
+    unread, outstanding = service.counts_for(sess, people.employer)
+    assert (unread, outstanding) == (service.BADGE_CAP + 1, 2)  # counting stopped one past the cap
+    assert badge_count(unread) == "99+" and badge_count(service.BADGE_CAP) == "99" and badge_count(2) == "2"

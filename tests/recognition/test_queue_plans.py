@@ -33,7 +33,7 @@ def some_cases(sess, people):
 
 def _plans(sess, actor, **filters) -> list[str]:
     queries = queue.queue_queries(actor, today=TODAY, near_until=NEAR_UNTIL, **filters)
-    return [plan_of(sess, queries.count)] + [plan_of(sess, queries.rows(g)) for g in queries.groups]
+    return [plan_of(sess, queries.count())] + [plan_of(sess, queries.rows(g)) for g in queries.groups]
 
 
 def test_the_queue_never_reads_the_case_table_whole(sess, people, some_cases):

@@ -112,6 +112,26 @@ def test_login_is_limited_per_address(client):
     assert client.get("/login", environ_base=_from("198.51.100.1")).status_code != 429
 
 
+@pytest.mark.parametrize("app_overrides", [{**LIMITED, "ratelimit_login": "2 per minute"}])
+def test_pages_without_a_limit_skip_the_limiter_and_no_limited_view_is_skipped(app, client):
+    """``portal.web.limits.skip_unlimited_views``: the limiter's per-request work is skipped only
+    for views that carry no limit; every view that carries one (login, the API, public PDFs,
+    look-ups, the tax callback) is still checked."""
+    from portal.web.limits import _has_no_limits, _nothing_to_limit
+
+    with app.test_request_context("/"):
+        assert _nothing_to_limit()
+        limited = [rule.endpoint for rule in app.url_map.iter_rules() if not _has_no_limits(rule.endpoint)]
+    with app.test_request_context("/login"):
+        assert not _nothing_to_limit()
+    assert {"auth.login", "benefits.estimate_pdf", "payments.tax_callback"} <= set(limited), limited
+    assert any(endpoint.startswith("api.") for endpoint in limited)
+    assert "public.home" not in limited and "accounts.profile" not in limited
+    statuses = [client.get("/login", environ_base=_from("203.0.113.6")).status_code for _ in range(3)]
+    assert statuses[-1] == 429
+    assert [client.get("/", environ_base=_from("203.0.113.6")).status_code for _ in range(3)] == [200] * 3
+
+
 # --- public PDFs --------------------------------------------------------------------------------
 
 _RENDERS_PDF = re.compile(r"html_to_pdf|application/pdf|_pdf\(")

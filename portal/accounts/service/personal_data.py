@@ -61,20 +61,24 @@ def own_organisation(sess: Session, actor: Actor) -> Organisation:
 def read_own_personal_data(sess: Session, actor: Actor) -> PersonalData:
     """Decrypt and mask. The read is audited in an independent transaction, committed before
     anything is shown, so it stays on record whatever the page answers (a form shown again with
-    422 shows the masked data too)."""
+    422 shows the masked data too). The person is read (and masked) first, in ``sess``: the
+    write transaction holds only the audit row (on SQLite it holds the database's one writer
+    lock, so nothing else belongs inside it)."""
+    person = own_person(sess, actor)
+    fields = (["id_number"] + (["phone"] if person.phone else [])
+              + (["bank_account"] if person.bank_account else []))
+    data = PersonalData(
+        name=person.name,
+        id_number_masked=mask_id_number(person.id_number),
+        phone_masked=mask_phone(person.phone) if person.phone else None,
+        bank_account_masked=mask_bank_account(person.bank_account) if person.bank_account else None,
+        bank_name=person.bank_name,
+    )
+    person_id = person.id
     with independent_transaction(sess) as own:
-        person = own_person(own, actor)
-        fields = (["id_number"] + (["phone"] if person.phone else [])
-                  + (["bank_account"] if person.bank_account else []))
-        audit.record(own, actor, "person.read_personal_data", object_type="person", object_id=person.id,
+        audit.record(own, actor, "person.read_personal_data", object_type="person", object_id=person_id,
                      detail={"fields": fields})
-        return PersonalData(
-            name=person.name,
-            id_number_masked=mask_id_number(person.id_number),
-            phone_masked=mask_phone(person.phone) if person.phone else None,
-            bank_account_masked=mask_bank_account(person.bank_account) if person.bank_account else None,
-            bank_name=person.bank_name,
-        )
+    return data
 
 
 def update_own_bank_account(sess: Session, actor: Actor, *, bank_name: str, account_number: str) -> None:

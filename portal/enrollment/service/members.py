@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, load_only
 
 from portal.accounts.models import Person
@@ -51,7 +51,7 @@ from portal.enrollment.service.units import (
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
 from portal.localtime import cn_date, local_today
 from portal.money import MoneyError, parse_amount
-from portal.paging import Paged, page_count
+from portal.paging import Paged, capped_count, page_count
 from portal.policy.figures import figure
 from portal.policy.retirement import retirement
 from portal.regions import province
@@ -346,6 +346,7 @@ class MembersPage(Paged):
     page: int
     per_page: int
     show: str
+    total_is_capped: bool = False
 
 
 SHOW_CHOICES = ("current", "ended", "flagged", "all")
@@ -388,7 +389,7 @@ def _members_page(sess: Session, actor: Actor, *, unit_id: int | None, show: str
         return None  # an employer that has not enrolled yet: the page says how to start
     show = show if show in SHOW_CHOICES else "current"
     query = members_query(unit.id, show, today)
-    total = sess.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    total, capped = capped_count(sess, query)
     page = min(max(1, page), page_count(total, per_page))
     members = sess.execute(query.order_by(UnitMember.start_date, UnitMember.id)
                            .offset((page - 1) * per_page).limit(per_page)).scalars().all()
@@ -421,7 +422,8 @@ def _members_page(sess: Session, actor: Actor, *, unit_id: int | None, show: str
         audit.record(sess, actor, "enrollment.members_read_personal_data", object_type="enrolled_unit",
                      object_id=unit.id, city_code=unit.city_code,
                      detail={"persons": len(rows), "fields": ["id_number", "phone"], "page": page})
-    return MembersPage(unit=unit, rows=rows, total=total, page=page, per_page=per_page, show=show)
+    return MembersPage(unit=unit, rows=rows, total=total, page=page, per_page=per_page, show=show,
+                       total_is_capped=capped)
 
 
 def read_member(sess: Session, actor: Actor, member_id: int, today: date | None = None) -> MemberRow:

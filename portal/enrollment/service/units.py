@@ -46,7 +46,7 @@ from portal.enrollment.service.premiums import (
 )
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
 from portal.localtime import local_today, to_local
-from portal.paging import Paged, page_count
+from portal.paging import Paged, capped_count, page_count
 from portal.policy.figures import figure, industries, industry_for
 from portal.regions import province
 from portal.security.masking import mask_phone
@@ -482,6 +482,7 @@ class UnitListPage(Paged):
     premium_total: Decimal = Decimal(0)
     members_total: int = 0
     filters: dict = field(default_factory=dict)
+    total_is_capped: bool = False
 
 
 def _staff_city(actor: Actor, city_code: str | None) -> str | None:
@@ -530,7 +531,7 @@ def list_units(sess: Session, actor: Actor, *, city_code: str | None = None, sta
     filtered, counted and paged in SQL, member totals for the page's units only."""
     today = today or local_today()
     query = unit_list_query(actor, city_code=city_code, status=status, county_code=county_code, q=q)
-    total = sess.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    total, capped = capped_count(sess, query)
     page = min(max(1, page), page_count(total, per_page))
     units = sess.execute(unit_list_page_query(query, page, per_page)).scalars().all()
     totals = _member_totals(sess, [u.id for u in units], today)
@@ -542,7 +543,7 @@ def list_units(sess: Session, actor: Actor, *, city_code: str | None = None, sta
         except UserInputError:
             premium = None
         rows.append(UnitRow(unit, n, payroll, premium.amount if premium else None))
-    return UnitListPage(rows=rows, total=total, page=page, per_page=per_page,
+    return UnitListPage(rows=rows, total=total, page=page, per_page=per_page, total_is_capped=capped,
                         premium_total=sum((r.premium or Decimal(0) for r in rows), Decimal(0)),
                         members_total=sum(r.members_active for r in rows))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal.audit import service as audit
@@ -19,7 +19,7 @@ from portal.errors import ConflictError, NotFoundError, UserInputError
 from portal.localtime import to_local
 from portal.money import to_fen
 from portal.outbox import service as outbox
-from portal.paging import page_count
+from portal.paging import capped_count, page_count
 from portal.payments.models import Bill, BillAction, BillStatus
 from portal.payments.service.lifecycle import BILL_STATES, move
 
@@ -61,6 +61,8 @@ class BillPage:
     page: int
     pages: int
     total: int
+    #: more bills match than ``total`` (counted up to portal.paging.COUNT_CAP)
+    total_is_capped: bool = False
 
 
 def bill_list_query(actor: Actor, *, status: BillStatus | None = None) -> Select | None:
@@ -86,11 +88,11 @@ def list_bills(sess: Session, actor: Actor, *, status: BillStatus | None = None,
     query = bill_list_query(actor, status=status)
     if query is None:
         return BillPage([], 1, 1, 0)
-    total = sess.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total, capped = capped_count(sess, query)
     pages = page_count(total, PER_PAGE)
     page = min(max(1, page), pages)
     bills = sess.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return BillPage(bills, page, pages, total)
+    return BillPage(bills, page, pages, total, capped)
 
 
 # --- issuing and cancelling -------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from portal.db import utcnow
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
 from portal.localtime import LOCAL_TZ, local_today, to_local
 from portal.money import yuan
-from portal.paging import page_count
+from portal.paging import capped_count, page_count
 from portal.payments import service as payments
 from portal.projects.models import (
     IllegalProjectTransition,
@@ -556,6 +556,8 @@ class InboxPage:
     page: int
     pages: int
     total: int
+    #: more projects match than ``total`` (counted up to portal.paging.COUNT_CAP)
+    total_is_capped: bool = False
 
 
 def _inbox_conditions(actor: Actor, *, status: str | None, county: str | None, name: str | None,
@@ -600,9 +602,8 @@ def inbox(sess: Session, actor: Actor, *, status: str | None = None, county: str
     """Projects of the clerk's city (provincial staff: any city, optionally one), newest first;
     counted and paged in SQL."""
     filters = dict(status=status, county=county, name=name, city=city)
-    total = sess.execute(select(func.count()).select_from(Project)
-                         .where(*_inbox_conditions(actor, **filters))).scalar_one()
+    total, capped = capped_count(sess, select(Project.id).where(*_inbox_conditions(actor, **filters)))
     pages = page_count(total, PER_PAGE)
     page = min(max(1, page), pages)
     rows = sess.execute(inbox_page_query(inbox_query(actor, **filters), page)).all()
-    return InboxPage([(p, int(n or 0)) for p, n in rows], page, pages, total)
+    return InboxPage([(p, int(n or 0)) for p, n in rows], page, pages, total, capped)

@@ -41,7 +41,7 @@ from portal.db import independent_transaction, utcnow
 from portal.enrollment import service as enrollment
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
 from portal.localtime import local_today
-from portal.paging import page_count
+from portal.paging import capped_count, page_count
 from portal.projects.models import INSURED_STATUSES, Project, ProjectStatus, RosterEntry
 from portal.projects.service.projects import get_project, local_midnight
 from portal.security.masking import mask_id_number, mask_phone
@@ -394,7 +394,9 @@ class RosterPage:
     page: int
     pages: int
     total: int
-    active: int
+    active: int  #: 在册人数, counted in full (one project's roster)
+    #: more entries match than ``total`` (counted up to portal.paging.COUNT_CAP)
+    total_is_capped: bool = False
 
 
 def read_roster(sess: Session, actor: Actor, project_id: int, *, page: int = 1,
@@ -413,7 +415,7 @@ def _roster_page(sess: Session, actor: Actor, project_id: int, *, page: int, sho
         base = base.where(RosterEntry.exited_at.is_(None))
     elif show == "flagged" and staff:
         base = base.where(RosterEntry.overlap_flag.is_(True), RosterEntry.exited_at.is_(None))
-    total = sess.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    total, capped = capped_count(sess, base)
     active = sess.execute(select(func.count()).where(RosterEntry.project_id == project.id,
                                                      RosterEntry.exited_at.is_(None))).scalar_one()
     pages = page_count(total, PER_PAGE)
@@ -445,7 +447,7 @@ def _roster_page(sess: Session, actor: Actor, project_id: int, *, page: int, sho
         audit.record(sess, actor, "project.read_personal_data", object_type="project", object_id=project.id,
                      city_code=project.city_code,
                      detail={"fields": ["id_number", "phone"], "rows": len(rows), "page": page})
-    return RosterPage(project, rows, page, pages, total, active)
+    return RosterPage(project, rows, page, pages, total, active, capped)
 
 
 @dataclass

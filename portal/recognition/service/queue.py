@@ -17,9 +17,10 @@ has no office clock either.
 
 Each of those three groups is its own query ordered the way an index on the case table can give
 it, so a page of the first group stops after the rows it shows however many cases are open;
-one COUNT query gives the groups' sizes (``共 N 件``). Only the page's rows are loaded, with the
-columns the row shows (no medical text, no ID numbers: nothing personal is decrypted); their
-clocks are computed in Python for the ≤ 20 rows shown and their open 催办 counted in one query.
+one statement counts each group up to :data:`portal.paging.COUNT_CAP` rows (``共 N 件``, or
+``超过 1,000 件``: the queue pages up to the cap, and the officer narrows the filter beyond it).
+Only the page's rows are loaded, with the columns the row shows (no medical text, no ID
+numbers: nothing personal is decrypted); their clocks are computed in Python for the ≤ 20 rows shown and their open 催办 counted in one query.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ import structlog
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased, load_only, selectinload
 
+from portal import paging
 from portal.accounts.models import Organisation, Person
 from portal.auth.roles import Actor
 from portal.clocks import service as clocks
 from portal.errors import PermissionDenied
 from portal.localtime import local_today
-from portal.paging import Paged, page_count
+from portal.paging import Paged, capped_count_query, page_count
 from portal.recognition.models import CaseStatus, RecognitionCase, Urge
 from portal.recognition.service import cases as case_repo
 from portal.recognition.service import clock as case_clock_module
@@ -82,6 +84,7 @@ class QueuePage(Paged):
     total: int
     page: int
     per_page: int
+    total_is_capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,20 +146,16 @@ def _scope(actor: Actor, q: str | None, city_code: str | None) -> list[ColumnEle
     return where
 
 
-def _count_query(scope: list, statuses: Sequence[CaseStatus], clock_range: ColumnElement[bool] | None) -> Select:
-    """Per status: cases, and those with a stored date (index only: status, city, due date)."""
-    where = [*scope, C.status.in_(statuses)]
-    if clock_range is not None:
-        where.append(clock_range)
-    return select(C.status, func.count(), func.count(C.office_due_on)).where(*where).group_by(C.status)
-
-
-def _group_sizes(found: Sequence, groups: list[_Group]) -> list[int]:
-    dated = sum(n_dated for status, _, n_dated in found if status in OPEN_STATUSES)
-    undated = sum(n - n_dated for status, n, n_dated in found if status in OPEN_STATUSES)
-    closed = sum(n for status, n, _ in found if status in CLOSED_STATUSES)
-    sizes = {"dated": dated, "undated": undated, "closed": closed}
-    return [sizes[g.kind] for g in groups]
+def _count_query(scope: list, groups: list[_Group], cap: int | None) -> Select:
+    """One statement, one figure per group: its cases counted up to ``cap`` + 1 (each a
+    :func:`portal.paging.capped_count_query` on the group's index), so counting costs the same
+    however many cases are open. A page lies within the first ``cap`` rows, so sizes counted that
+    far place it in its group. ``cap`` None: every case counted (unpaged reads only)."""
+    def size(g: _Group):
+        if cap is None:
+            return select(func.count()).select_from(C).where(*scope, g.where).scalar_subquery()
+        return capped_count_query(select(C.id).where(*scope, g.where), cap).scalar_subquery()
+    return select(*(size(g) for g in groups))
 
 
 def _rows_query(scope: list, group: _Group, offset: int, limit: int | None) -> Select:
@@ -179,9 +178,14 @@ class QueueQueries:
     clock_range: ColumnElement[bool] | None
     groups: list[_Group]
 
-    @property
-    def count(self) -> Select:
-        return _count_query(self.scope, self.statuses, self.clock_range)
+    def count(self, cap: int | None = None) -> Select:
+        """The groups' sizes as a page counts them: each up to ``cap`` (default
+        :data:`portal.paging.COUNT_CAP`) + 1."""
+        return _count_query(self.scope, self.groups, paging.COUNT_CAP if cap is None else cap)
+
+    def count_all(self) -> Select:
+        """The groups' sizes, every case counted (unpaged reads only)."""
+        return _count_query(self.scope, self.groups, None)
 
     def rows(self, group: _Group, offset: int = 0, limit: int | None = PER_PAGE) -> Select:
         return _rows_query(self.scope, group, offset, limit)
@@ -215,9 +219,9 @@ def _row_clock(case: RecognitionCase, calendar: clocks.WorkCalendar, today: date
 
 def _fetch(sess: Session, actor: Actor, *, status: str, clock: str | None, q: str | None,
            city_code: str | None, today: date | None, offset: int, limit: int | None,
-           page_of: int | None = None) -> tuple[list[QueueRow], int, int]:
-    """(rows, total, offset used). ``page_of``: the page size, to move ``offset`` onto the last
-    page when it lies beyond it."""
+           page_of: int | None = None) -> tuple[list[QueueRow], int, int, bool]:
+    """(rows, total, offset used, total capped). ``page_of``: the page size, to move ``offset``
+    onto the last page when it lies beyond it; without it (unpaged) every case is counted."""
     _require_office(actor)
     today = today or local_today()
     calendar = clocks.work_calendar(sess)
@@ -229,8 +233,13 @@ def _fetch(sess: Session, actor: Actor, *, status: str, clock: str | None, q: st
             near_until = date.fromordinal(today.toordinal() - 1)  # no day can be said to be near
     queries = queue_queries(actor, status=status, clock=clock, q=q, city_code=city_code, today=today,
                             near_until=near_until)
-    counts = _group_sizes(sess.execute(queries.count).all(), queries.groups) if queries.groups else []
+    cap = paging.COUNT_CAP if page_of is not None else None
+    counts_query = queries.count(cap) if cap is not None else queries.count_all()
+    counts = list(sess.execute(counts_query).one()) if queries.groups else []
     total = sum(counts)
+    capped = cap is not None and total > cap
+    if capped:
+        total = cap
     if page_of is not None:
         offset = min(offset, (page_count(total, page_of) - 1) * page_of)
     found, skip, wanted = [], offset, limit
@@ -248,7 +257,7 @@ def _fetch(sess: Session, actor: Actor, *, status: str, clock: str | None, q: st
     urges = open_urge_counts(sess, [case.id for case, _, _ in found])
     rows = [QueueRow(case, _row_clock(case, calendar, today), urges.get(case.id, 0), worker_name, employer_name)
             for case, worker_name, employer_name in found]
-    return rows, total, offset
+    return rows, total, offset, capped
 
 
 def list_queue(sess: Session, actor: Actor, *, status: str = STATUS_OPEN, clock: str | None = None,
@@ -256,15 +265,16 @@ def list_queue(sess: Session, actor: Actor, *, status: str = STATUS_OPEN, clock:
                per_page: int = PER_PAGE, today: date | None = None) -> QueuePage:
     """One page of the queue (a page past the last shows the last)."""
     page = max(1, page)
-    rows, total, offset = _fetch(sess, actor, status=status, clock=clock, q=q, city_code=city_code, today=today,
-                                 offset=(page - 1) * per_page, limit=per_page, page_of=per_page)
-    return QueuePage(rows, total, offset // per_page + 1, per_page)
+    rows, total, offset, capped = _fetch(sess, actor, status=status, clock=clock, q=q, city_code=city_code,
+                                         today=today, offset=(page - 1) * per_page, limit=per_page,
+                                         page_of=per_page)
+    return QueuePage(rows, total, offset // per_page + 1, per_page, capped)
 
 
 def queue_rows(sess: Session, actor: Actor, *, status: str = STATUS_OPEN, clock: str | None = None,
                q: str | None = None, city_code: str | None = None, today: date | None = None) -> list[QueueRow]:
     """Every row of the queue in its order, unpaged: for tools and checks, not for pages."""
-    rows, _, _ = _fetch(sess, actor, status=status, clock=clock, q=q, city_code=city_code, today=today,
+    rows, _, _, _ = _fetch(sess, actor, status=status, clock=clock, q=q, city_code=city_code, today=today,
                         offset=0, limit=None)
     return rows
 
