@@ -142,6 +142,8 @@ class DatabaseSessionInterface(SessionInterface):
             raise
 
     def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
+        if session.new and not session and not session.revoke_requested:
+            return  # an anonymous visitor with nothing to keep: no row, no cookie, no work
         name = self.get_cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
         now = utcnow()

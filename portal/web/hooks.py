@@ -9,7 +9,17 @@ import time
 import uuid
 
 import structlog
-from flask import Flask, Response, abort, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 
 from portal import metrics
 from portal.auth.access import Decision, policy_of
@@ -25,22 +35,56 @@ LARGE_TEXT_COOKIE = "portal_text_size"
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_start_request)
-    app.before_request(_session_readable)
-    app.before_request(_load_actor)
-    app.before_request(_enforce_access_policy)
-    app.after_request(_security_headers)
-    app.after_request(_log_request)
+    # one hook each way rather than one per step: Flask's per-hook dispatch is a fair share of a
+    # cached page's cost
+    app.before_request(_before_request)
+    app.after_request(_after_request)
     app.teardown_request(_forget_request)
     app.context_processor(_template_context)
+    app.ensure_sync = _remembering_sync_functions(app.ensure_sync)  # type: ignore[method-assign]
 
 
-def _start_request() -> None:
-    g.started = time.perf_counter()
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    g.csp_nonce = secrets.token_urlsafe(16)
-    set_write_intent(request.method not in SAFE_METHODS)
+def _remembering_sync_functions(ensure_sync):
+    """Flask asks, for every hook and view of every request, whether it is a coroutine function
+    (``inspect``, about a microsecond each, a dozen times a request). The answer for a given
+    function never changes: plain functions are remembered and handed back as they are; anything
+    else goes through Flask's own conversion every time."""
+    plain: set = set()
+
+    def ensure_sync_remembered(func):
+        try:
+            if func in plain:
+                return func
+        except TypeError:  # unhashable: not worth remembering
+            return ensure_sync(func)
+        converted = ensure_sync(func)
+        if converted is func:
+            if len(plain) >= 4096:  # functions made per request would otherwise pile up
+                plain.clear()
+            plain.add(func)
+        return converted
+
+    return ensure_sync_remembered
+
+
+def _before_request():
+    """Request id, CSP nonce and write intent; the session's readability; the actor; the access
+    policy. The request and ``g`` are looked up once (each proxy access costs)."""
+    req, ctx = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
+    ctx.started = time.perf_counter()
+    incoming = req.headers.get("X-Request-ID", "")
+    ctx.request_id = request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    ctx.csp_nonce = secrets.token_urlsafe(16)
+    set_write_intent(req.method not in SAFE_METHODS)
+    _session_readable()
+    ctx.actor = actor_from_session(session, req.remote_addr, request_id)
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return _enforce_access_policy(req, ctx.actor)
+
+
+def _after_request(response: Response) -> Response:
+    ctx = g._get_current_object()  # type: ignore[attr-defined]
+    return _security_headers(_log_request(response, ctx), ctx)
 
 
 def _session_readable() -> None:
@@ -65,26 +109,23 @@ def actor_from_session(data, client_addr: str | None, request_id: str | None) ->
     )
 
 
-def _load_actor() -> None:
-    g.actor = actor_from_session(session, request.remote_addr, g.request_id)
-    structlog.contextvars.bind_contextvars(request_id=g.request_id)
-
-
-def _enforce_access_policy():
-    if request.endpoint is None:
+def _enforce_access_policy(req, actor: Actor):
+    endpoint = req.endpoint
+    if endpoint is None:
         return None  # 404/405: the error handler answers
-    policy = policy_of(_view_function())
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    policy = policy_of(app.view_functions.get(endpoint))
     if policy is None:
-        log.error("access.no_policy", endpoint=request.endpoint)
+        log.error("access.no_policy", endpoint=endpoint)
         abort(403)
     staff_net = policy.network_restricted and metrics.address_in_networks(
-        request.remote_addr, settings().metrics_allowed_networks)
-    decision = policy.decide(g.actor, staff_net)
+        req.remote_addr, app.config["PORTAL_SETTINGS"].metrics_allowed_networks)
+    decision = policy.decide(actor, staff_net)
     if decision is Decision.ALLOW:
         return None
     if decision is Decision.LOGIN:
-        target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
-        if request.headers.get("HX-Request") == "true":
+        target = url_for("auth.login", next=req.full_path.rstrip("?") if req.method == "GET" else None)
+        if req.headers.get("HX-Request") == "true":
             response = Response(status=204)
             response.headers["HX-Redirect"] = target
             return response
@@ -92,19 +133,14 @@ def _enforce_access_policy():
     abort(403)
 
 
-def _view_function():
-    from flask import current_app
-
-    return current_app.view_functions.get(request.endpoint)
-
-
 def _forget_request(exc) -> None:
     structlog.contextvars.clear_contextvars()
     set_write_intent(False)  # the thread's next unit of work (a job, a test) starts as a reader
 
 
-def content_security_policy(nonce: str) -> str:
-    before, after = _policy_around_nonce(settings().oidc_issuer, settings().tax_platform_url)
+def content_security_policy(nonce: str, conf=None) -> str:
+    conf = conf if conf is not None else settings()
+    before, after = _policy_around_nonce(conf.oidc_issuer, conf.tax_platform_url)
     return f"{before}{nonce}{after}"
 
 
@@ -130,16 +166,17 @@ def _policy_around_nonce(oidc_issuer: str, tax_platform_url: str) -> tuple[str, 
     return before, after
 
 
-def _security_headers(response: Response) -> Response:
+def _security_headers(response: Response, ctx=None) -> Response:
+    ctx = ctx if ctx is not None else g._get_current_object()  # type: ignore[attr-defined]
     conf = settings()
-    nonce = g.get("csp_nonce") or secrets.token_urlsafe(16)
+    nonce = ctx.get("csp_nonce") or secrets.token_urlsafe(16)
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(nonce)
+    headers["Content-Security-Policy"] = content_security_policy(nonce, conf)
     headers.update(_STATIC_HEADERS)
-    headers["X-Request-ID"] = g.get("request_id", "")
+    headers["X-Request-ID"] = ctx.get("request_id", "")
     if conf.is_production:
         headers["Strict-Transport-Security"] = "max-age=31536000"
-    actor = g.get("actor")
+    actor = ctx.get("actor")
     if actor is not None and actor.is_authenticated:
         headers["Cache-Control"] = "no-store"
     response.vary.add("HX-Request")
@@ -155,18 +192,22 @@ _STATIC_HEADERS = {
 }
 
 
-def _log_request(response: Response) -> Response:
-    started = g.get("started")
+def _log_request(response: Response, ctx=None) -> Response:
+    ctx = ctx if ctx is not None else g._get_current_object()  # type: ignore[attr-defined]
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    started = ctx.get("started")
     seconds = time.perf_counter() - started if started else 0.0
-    endpoint = request.endpoint or "unmatched"
-    actor = g.get("actor")
-    metrics.observe_request(request.method, endpoint, response.status_code, seconds)
+    endpoint = req.endpoint or "unmatched"
+    actor = ctx.get("actor")
+    status = response.status_code
+    metrics.observe_request(req.method, endpoint, status, seconds)
     if endpoint != "static":
+        rule = req.url_rule
         log.info(
-            "request", method=request.method, endpoint=endpoint,
+            "request", method=req.method, endpoint=endpoint,
             # the URL rule, not the raw path: no identifiers or query strings in logs
-            route=request.url_rule.rule if request.url_rule else None,
-            status=response.status_code, duration_ms=round(seconds * 1000, 1),
+            route=rule.rule if rule else None,
+            status=status, duration_ms=round(seconds * 1000, 1),
             role=actor.role.value if actor is not None and actor.role else None,
             city=actor.city_code if actor is not None else None,
         )

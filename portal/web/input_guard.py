@@ -52,25 +52,28 @@ def first_offence(items: Iterable[tuple[str, str]]) -> str | None:
 
 
 def _request_texts() -> Iterator[tuple[str, str]]:
-    for key, value in request.args.items(multi=True):
-        yield "query", key
-        yield "query", value
-    for key, value in (request.view_args or {}).items():
+    request_ = request._get_current_object()  # type: ignore[attr-defined]  # the proxy once
+    if request_.query_string:
+        for key, value in request_.args.items(multi=True):
+            yield "query", key
+            yield "query", value
+    for key, value in (request_.view_args or {}).items():
         if isinstance(value, str):
             yield "path", value
-    if request.path:
-        yield "path", request.path
-    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+    path = request_.path
+    if path:
+        yield "path", path
+    if request_.method not in ("GET", "HEAD", "OPTIONS") and request_.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
         # request.form holds the text parts only; uploaded files (request.files) are not text
-        for key, value in request.form.items(multi=True):
+        for key, value in request_.form.items(multi=True):
             yield "form", key
             yield "form", value
-    if request.is_json:
-        body = request.get_json(silent=True)
+    if request_.is_json:
+        body = request_.get_json(silent=True)
         if body is not None:
             yield from (("json", text) for text in _json_strings(body, 0))
-    credentials = _basic_credentials(request.headers.get("Authorization"))
+    credentials = _basic_credentials(request_.headers.get("Authorization"))
     if credentials is not None:
         yield "authorization", credentials
 

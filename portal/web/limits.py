@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import threading
 import time
@@ -28,7 +29,7 @@ from collections import OrderedDict
 from decimal import Decimal
 from typing import Callable, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter.util import get_qualified_name
 from jinja2 import Environment, meta
 from limits import parse
@@ -98,6 +99,47 @@ def skip_unlimited_views(app: Flask) -> None:
     app.extensions[_UNLIMITED] = {}
     if _nothing_to_limit not in limiter._request_filters:  # one limiter for every app (tests)
         limiter.request_filter(_nothing_to_limit)
+    _skip_hooks_of_unlimited_views(app)
+
+
+_SKIPPED = "_portal_limiter_skipped"
+
+
+def _skip_hooks_of_unlimited_views(app: Flask) -> None:
+    """Even with the filter above, the limiter's three hooks still build its request context and
+    look for meta limits and exemptions on every request. On a view with nothing to limit they
+    have nothing to do: its before-request hook is skipped, and then its after-request (headers,
+    conditional deductions: none without a limit) and teardown (resetting a context never made)
+    hooks too."""
+    check = limiter._check_request_limit
+    before = app.before_request_funcs.get(None, [])
+    if check not in before:
+        return  # the limiter is not installed as usual: leave it alone
+
+    def check_request_limit():
+        if _nothing_to_limit():
+            request.environ[_SKIPPED] = True
+            return None
+        return check()
+
+    before[before.index(check)] = check_request_limit
+    after = app.after_request_funcs.get(None, [])
+    teardown = app.teardown_request_funcs.get(None, [])
+    for hooks in (after, teardown):
+        for i, hook in enumerate(hooks):
+            if getattr(hook, "func", hook).__qualname__.startswith("Limiter.") or getattr(
+                    hook, "__self__", None) is limiter:
+                hooks[i] = _unless_skipped(hook)
+
+
+def _unless_skipped(hook: Callable) -> Callable:
+    @functools.wraps(hook)
+    def wrapped(arg):
+        if request.environ.get(_SKIPPED):
+            return arg if isinstance(arg, Response) else None
+        return hook(arg)
+
+    return wrapped
 
 
 def _nothing_to_limit() -> bool:

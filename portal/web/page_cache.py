@@ -27,11 +27,11 @@ _MAX_PAGES = 64
 _CACHE = "portal.page_cache"
 
 
-def _cacheable() -> bool:
-    actor = g.get("actor")
-    return (request.method == "GET" and not request.query_string and not session
+def _cacheable(req, ctx) -> bool:
+    actor = ctx.get("actor")
+    return (req.method == "GET" and not req.query_string and not session
             and (actor is None or not actor.is_authenticated)
-            and "HX-Request" not in request.headers)
+            and "HX-Request" not in req.headers)
 
 
 def same_for_every_visitor(view: Callable) -> Callable:
@@ -39,23 +39,25 @@ def same_for_every_visitor(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def cached(*args, **kwargs):
-        if not _cacheable():
+        # the request and g looked up once: each access through Flask's proxies costs
+        req, ctx = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
+        if not _cacheable(req, ctx):
             return view(*args, **kwargs)
         pages: dict = current_app.extensions.setdefault(_CACHE, {})
-        key = (request.endpoint, request.path, request.script_root,
-               request.cookies.get(LARGE_TEXT_COOKIE) == "large", local_today())
+        key = (req.endpoint, req.path, req.script_root,
+               req.cookies.get(LARGE_TEXT_COOKIE) == "large", local_today())
         body = pages.get(key)
         if body is None:
-            nonce, g.csp_nonce = g.csp_nonce, _NONCE_MARK
+            nonce, ctx.csp_nonce = ctx.csp_nonce, _NONCE_MARK
             try:
                 body = view(*args, **kwargs)
             finally:
-                g.csp_nonce = nonce
+                ctx.csp_nonce = nonce
             if not isinstance(body, str):
                 return body
             if len(pages) >= _MAX_PAGES:
                 pages.clear()  # yesterday's pages, mostly
             pages[key] = body
-        return body.replace(_NONCE_MARK, g.csp_nonce)
+        return body.replace(_NONCE_MARK, ctx.csp_nonce)
 
     return cached

@@ -49,8 +49,9 @@ def abandon() -> None:
 
 
 def _finish(response: Response) -> Response:
-    sess = g.pop(_SESSION, None)
-    abandoned = g.pop(_ABANDONED, False)
+    ctx = g._get_current_object()  # type: ignore[attr-defined]  # the proxy once
+    sess = ctx.pop(_SESSION, None)
+    abandoned = ctx.pop(_ABANDONED, False)
     if sess is None:
         return response
     try:
@@ -66,8 +67,9 @@ def _finish(response: Response) -> Response:
 
 
 def _close(exc) -> None:
-    g.pop(_ABANDONED, None)
-    sess = g.pop(_SESSION, None)
+    ctx = g._get_current_object()  # type: ignore[attr-defined]
+    ctx.pop(_ABANDONED, None)
+    sess = ctx.pop(_SESSION, None)
     if sess is not None:
         sess.rollback()
         _drop_after_commit(sess)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import WebSession
@@ -32,6 +33,29 @@ def test_anonymous_home_page_is_rendered_once_and_gets_a_fresh_nonce_each_time(a
     assert (first.get_data(as_text=True).replace(nonce_1, "N")
             == second.get_data(as_text=True).replace(nonce_2, "N"))
     assert "Set-Cookie" not in first.headers  # anonymous visitors still create no session
+
+
+@pytest.mark.parametrize("app_overrides", [{"ratelimit_enabled": True, "ratelimit_storage_url": "memory://"}])
+def test_an_anonymous_home_page_runs_no_sql_and_skips_the_limiter(app, client):
+    """No cookie: no session look-up, no transaction, no query; the limiter's hooks have nothing
+    to do on a view without a limit (``portal.web.limits``), and a page kept from before is served
+    with the security headers and a fresh request id all the same."""
+    from flask import request
+
+    from tests.query_budget import count_queries
+
+    assert client.get("/").status_code == 200  # rendered and kept
+    begun = _transactions(app)
+    with client, count_queries(app) as counted:  # ``with client``: the request stays inspectable
+        response = client.get("/", headers={"X-Request-ID": "bench-0001"})
+        assert request.environ.get("_portal_limiter_skipped") is True
+    assert response.status_code == 200 and counted.total == 0 and begun == []
+    assert response.headers["X-Request-ID"] == "bench-0001"
+    assert response.headers["X-Frame-Options"] == "DENY" and "Cache-Control" not in response.headers
+    assert "Set-Cookie" not in response.headers
+    with client:
+        assert client.get("/login").headers.get("X-RateLimit-Limit")  # a limited view is checked
+        assert request.environ.get("_portal_limiter_skipped") is None
 
 
 def test_large_text_and_signed_in_visitors_get_their_own_page(app, client, login_as):
