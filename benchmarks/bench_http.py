@@ -35,19 +35,16 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import sqlalchemy as sa
-
+from benchmarks.databases import postgres_base_url, redis_answers, throwaway_schema
 from portal.config import PROJECT_ROOT
 
 SESSIONS = 32
 WORKERS, THREADS = 2, 4
-LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @dataclass
@@ -332,7 +329,7 @@ def _run_nodes(args, database_url: str, secrets_env: dict[str, str], tmp: Path, 
     from benchmarks.nodes import cluster
 
     redis_url = (os.environ.get("PORTAL_BENCH_REDIS_URL") or os.environ.get("PORTAL_TEST_REDIS_URL")
-                 or ("redis://127.0.0.1:6379/14" if _redis_answers("redis://127.0.0.1:6379/14") else None))
+                 or ("redis://127.0.0.1:6379/14" if redis_answers("redis://127.0.0.1:6379/14") else None))
     queue_url = redis_url or f"sqlite:///{tmp / 'queue-nodes.db'}"  # one machine: a shared file will do
     env = {k: v for k, v in _portal_env(secrets_env, database_url, tmp, "nodes").items()
            if k not in ("PORTAL_DATABASE_URL", "PORTAL_QUEUE_URL")}
@@ -351,49 +348,6 @@ def _run_nodes(args, database_url: str, secrets_env: dict[str, str], tmp: Path, 
         out[name] = {"rps": fig.rps, "p99_ms": fig.p99, "errors": fig.errors}
     return out
 
-
-def _redis_answers(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("PORTAL_BENCH_POSTGRES_URL") or os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if url:
-        return url
-    try:
-        engine = sa.create_engine(LOCAL_POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1),
-                                  connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return LOCAL_POSTGRES
-    except sa.exc.OperationalError:
-        return None
-
-
-@contextmanager
-def _throwaway_schema(base_url: str) -> Iterator[str]:
-    if base_url.startswith("postgresql://"):
-        base_url = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"portal_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _arguments(argv: list[str] | None):
@@ -425,9 +379,9 @@ def main(argv: list[str] | None = None) -> dict:
         tmp = Path(tmp_dir)
         results["sqlite"] = _run_database("sqlite", "sqlite", f"sqlite:///{tmp / 'bench.db'}", tmp, args,
                                           secrets_env)
-        pg_url = None if args.sqlite_only else _postgres_url()
+        pg_url = None if args.sqlite_only else postgres_base_url()
         if pg_url:
-            with _throwaway_schema(pg_url) as url:
+            with throwaway_schema(pg_url) as url:
                 results["postgresql"] = _run_database("postgresql", "postgresql", url, tmp, args, secrets_env)
         elif not args.sqlite_only:
             print("http (postgresql): no server (set PORTAL_BENCH_POSTGRES_URL): skipped")

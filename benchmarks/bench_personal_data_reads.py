@@ -16,14 +16,13 @@ import secrets
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
-import sqlalchemy as sa
 from stdnum.cn import ric
 
 from adapters.sandbox_server import serve_in_thread
+from benchmarks.databases import throwaway_schema
 from portal import create_app, migrate
 from portal.accounts import service as accounts
 from portal.accounts.claims import Identity
@@ -101,19 +100,8 @@ def _run(url: str, tmp: str, label: str) -> dict:
 
 
 def _postgres(base_url: str, tmp: str) -> dict:
-    if base_url.startswith("postgresql://"):
-        base_url = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"portal_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    try:
-        return _run(f"{base_url}{sep}options=-csearch_path%3D{schema}", tmp, "postgresql")
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_schema(base_url) as url:
+        return _run(url, tmp, "postgresql")
 
 
 def main() -> dict:

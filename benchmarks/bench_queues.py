@@ -20,26 +20,23 @@ Options: ``--scales 1,10,100`` ``--db sqlite|postgresql|both`` ``--repeat 9`` ``
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import socket
 import statistics
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from benchmarks import seed_scale
+from benchmarks.databases import postgres_base_url, throwaway_schema
 from portal import create_app, migrate
 
 TARGET = 1.5
 #: the provincial overviews are aggregates over the province: their target is absolute, < 300 ms at
 #: 100x (issue 14 point 1), not the lists' ratio
 OVERVIEW_MS, OVERVIEWS = 300.0, frozenset({"认定 province overview", "enrollment province", "projects overview"})
-LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 #: (page label, demo login, URL): every staff list page, as the staff member who works it
 PAGES = (
@@ -148,29 +145,9 @@ def _run(url: str, tmp: str, label: str, args) -> Run:
     return run
 
 
-def _postgres_base() -> str | None:
-    url = os.environ.get("PORTAL_BENCH_POSTGRES_URL") or os.environ.get("PORTAL_TEST_POSTGRES_URL")
-    if not url:
-        try:
-            with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-                url = LOCAL_POSTGRES
-        except OSError:
-            return None
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-
-
 def _postgres(base_url: str, tmp: str, args) -> Run:
-    schema = f"portal_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base_url else "?"
-    try:
-        return _run(f"{base_url}{sep}options=-csearch_path%3D{schema}", tmp, "postgresql", args)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_schema(base_url) as url:
+        return _run(url, tmp, "postgresql", args)
 
 
 def _fmt(ms: float | None) -> str:
@@ -246,7 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.db in ("sqlite", "both"):
             runs.append(_run(f"sqlite:///{Path(tmp) / 'bench.db'}", tmp, "sqlite", args))
         if args.db in ("postgresql", "both"):
-            base = _postgres_base()
+            base = postgres_base_url()
             if base is None:
                 print("queues (postgresql): skipped: no PostgreSQL (set PORTAL_BENCH_POSTGRES_URL)")
             else:

@@ -10,6 +10,7 @@ from typing import Callable, Iterator, TypeVar
 
 import pytest
 
+from benchmarks.databases import redis_answers
 from portal.tasks import queue
 
 T = TypeVar("T")
@@ -43,28 +44,16 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def _redis_answers(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """Redis for the RedisHuey tests. Required when PORTAL_TEST_REDIS_URL is set (CI has Redis);
     otherwise the local server on 127.0.0.1:6379 if it answers, else the tests are skipped."""
     url = os.environ.get(REDIS_ENV)
     if url:
-        if not _redis_answers(url):
+        if not redis_answers(url):
             raise pytest.UsageError(f"{REDIS_ENV} is set but Redis does not answer: {url}")
         return url
-    if _redis_answers(LOCAL_REDIS):
+    if redis_answers(LOCAL_REDIS):
         return LOCAL_REDIS
     pytest.skip("Redis not available on 127.0.0.1:6379: set PORTAL_TEST_REDIS_URL or run a local "
                 "redis server (CI has Redis, so these tests run there)")

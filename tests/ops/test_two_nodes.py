@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from adapters.gov_platform.sandbox import create_sandbox_app
 from adapters.sandbox_server import serve_built_in_thread, stop_server
+from benchmarks.databases import redis_answers
 from benchmarks.nodes import cluster, free_port
 from portal.db import Database
 from portal.demo import load_staff_register
@@ -35,7 +36,6 @@ from tests.conftest import _postgres_base_url, _with_search_path
 from tests.ops.conftest import (
     LOCAL_REDIS,
     REDIS_ENV,
-    _redis_answers,
     csrf_token,
     wait_for,
 )
@@ -52,7 +52,7 @@ PROJECT = {"name": "合肥市滨湖新区安置房项目", "county_code": "34011
 @pytest.fixture(scope="module")
 def shared_redis():
     url = os.environ.get(REDIS_ENV) or LOCAL_REDIS
-    if not _redis_answers(url):
+    if not redis_answers(url):
         pytest.fail(f"two nodes need Redis: set {REDIS_ENV} or run redis on 127.0.0.1:6379 ({url} does not answer)")
     import redis
 
