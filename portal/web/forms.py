@@ -61,10 +61,7 @@ def handle_form(form, run: Callable[[Any], Any], *, done: Callable[[Any], Any],
     that run wrote is rolled back."""
     key = submissions.key_of_request()
     if key is not None:
-        try:
-            first = submissions.replay(key)
-        except submissions.KeyOfAnotherAccount:
-            return _expired(form, again)
+        first = _first_answer(submissions.replay, key, form, again)
         if first is not None:
             return first
     if validate and not form.validate_on_submit():
@@ -73,10 +70,7 @@ def handle_form(form, run: Callable[[Any], Any], *, done: Callable[[Any], Any],
         unit_of_work.abandon()
         return again(form, INVALID)
     if key is not None:
-        try:
-            first = submissions.reserve(key)
-        except submissions.KeyOfAnotherAccount:
-            return _expired(form, again)
+        first = _first_answer(submissions.reserve, key, form, again)
         if first is not None:
             return first
     try:
@@ -96,6 +90,15 @@ def handle_form(form, run: Callable[[Any], Any], *, done: Callable[[Any], Any],
     if key is not None:
         submissions.remember(key, response)
     return response
+
+
+def _first_answer(look_up: Callable[[str], Any], key: str, form, again: Callable[[Any, int], Any]) -> Any:
+    """The answer already given to this submission key (``replay`` or ``reserve``), the refusal
+    when the key is another account's, or None: carry the submission out."""
+    try:
+        return look_up(key)
+    except submissions.KeyOfAnotherAccount:
+        return _expired(form, again)
 
 
 def _expired(form, again: Callable[[Any, int], Any]) -> Any:
