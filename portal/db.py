@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import hashlib
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Iterator
 
-from sqlalchemy import DateTime, Enum, MetaData, Numeric, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -163,6 +164,16 @@ def will_write(sess: Session) -> None:
     locked") when another writer got there first. A transaction ``sess`` has already begun is
     left as it is (it may hold flushed writes); the intent applies from its next one."""
     _begin_immediate.set(True)
+
+
+def serialise(sess: Session, name: str) -> None:
+    """Let one transaction at a time past this point for ``name`` (e.g. numbering the projects
+    of one city and year), until it ends. PostgreSQL: a transaction-scoped advisory lock keyed
+    by ``name``; SQLite: nothing to do, a write transaction is the only writer already."""
+    if sess.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    sess.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 @contextmanager

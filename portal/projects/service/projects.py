@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from portal.auth.roles import Actor, Role
-from portal.db import utcnow
+from portal.db import serialise, utcnow
 from portal.errors import ConflictError, InvalidFields, NotFoundError, UserInputError
 from portal.localtime import LOCAL_TZ, local_today, to_local
 from portal.money import yuan
@@ -292,14 +292,16 @@ def enroll_project(sess: Session, actor: Actor, *, name: str, county_code: str,
                    planned_end: date) -> Project:
     """Create a draft project for the signed-in general contractor (施工总承包单位).
 
-    It gets the next free code of its city and year. Two contractors enrolling in the same city
-    at the same moment (PostgreSQL) may compute the same code: the loser tries again in a
-    savepoint with the code the winner left free, instead of failing."""
+    It gets the next free code of its city and year. Contractors enrolling in the same city at
+    the same moment take turns at numbering (PostgreSQL: an advisory lock per city and year until
+    the transaction ends; SQLite has one writer anyway), so none is refused; should a code still be
+    taken (a code typed in by other means), the next free one is tried in a savepoint."""
     if actor.role is not Role.EMPLOYER or actor.organisation_id is None:
         raise NotFoundError("只有施工总承包单位可以办理按项目参保")
     name, city_code, permit_number = check_project_details(
         name=name, county_code=county_code, permit_number=permit_number, contract_price=contract_price,
         installation_cost=installation_cost, planned_start=planned_start, planned_end=planned_end)
+    serialise(sess, f"project_code:{city_code}:{planned_start.year}")
     for _ in range(CODE_ATTEMPTS):
         code = _next_code(sess, city_code, planned_start.year)
         project = Project(
