@@ -40,7 +40,7 @@ __all__ = [
     "ENQUEUE_TOPIC", "MAX_PROBLEMS_LISTED", "PERIODIC_LEASE", "SELF_CHECK", "claim_period",
     "enqueue_after_commit", "fail_run", "find_submission",
     "finish_run", "get_run", "hold_scheduler_lease", "mark_not_enqueued", "perform_self_check",
-    "purge_submissions", "recent_runs", "record_submission", "request_self_check", "start_run",
+    "purge_submissions", "recent_runs", "record_submission", "renew_run_lease", "request_self_check", "start_run",
     "start_self_check", "submission_hash", "sweep_runs", "worker_identity",
 ]
 
@@ -120,6 +120,18 @@ def start_run(sess: Session, run_id: int, *, worker: str | None = None, lease_se
     run.start(now, worker=worker or worker_identity(), lease_seconds=lease_seconds)
     sess.flush()
     return run
+
+
+def renew_run_lease(sess: Session, run_id: int, *, worker: str, lease_seconds: int,
+                    now: datetime | None = None) -> bool:
+    """The worker still running ``run_id`` extends its lease (a heartbeat), so a task that takes
+    longer than one lease is not presumed dead and run again. False when the run is no longer
+    this worker's (finished, or the sweeper gave it to another delivery): the worker should stop."""
+    now = now or utcnow()
+    result = sess.execute(update(JobRun).where(
+        JobRun.id == run_id, JobRun.status == JobStatus.RUNNING, JobRun.worker == worker)
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds)))
+    return (result.rowcount or 0) == 1
 
 
 def finish_run(sess: Session, run_id: int, result: dict[str, Any]) -> JobRun:

@@ -25,6 +25,7 @@ from huey import crontab
 
 from portal.metrics import JOBS
 from portal.ops import service as ops
+from portal.tasks.leases import LeaseKeeper
 from portal.tasks.queue import bound_app, huey
 
 log = structlog.get_logger("portal.tasks")
@@ -110,7 +111,8 @@ def run_self_check(job_run_id: int, task=None) -> None:
             JOBS.labels(ops.SELF_CHECK, "skipped").inc()
             return
         try:
-            result = ops.perform_self_check(database)
+            with LeaseKeeper(database, job_run_id, _lease_seconds(app)):
+                result = ops.perform_self_check(database)
             result["queue"] = {"backend": huey.backend}
             result["attempt"] = attempt
             result["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
